@@ -1,0 +1,49 @@
+import type { components } from '../generated/openapi.js';
+import { ApiError } from './errors/api-error.js';
+import { InvalidResponseError } from './errors/invalid-response-error.js';
+
+/** `data` of a successful refresh, as the spec defines it. */
+export type RefreshTokenData = components['schemas']['RefreshTokenData'];
+
+/**
+ * Reads a reply's body as the documented envelope `{code, message|msg, data}`.
+ * Returns `data` when `code` is 0 and `data.token` is present; throws ApiError for any
+ * non-zero `code` (whatever the HTTP status) and InvalidResponseError for anything else.
+ * `body` is the raw text, or a value openapi-fetch already parsed.
+ */
+export function readEnvelope(body: unknown, status: number): RefreshTokenData {
+  const envelope = typeof body === 'string' ? parseJson(body, status) : body;
+  if (envelope === undefined || envelope === '') {
+    throw new InvalidResponseError('empty-body', status, 'the body is empty');
+  }
+  if (!isRecord(envelope) || typeof envelope.code !== 'number' || !Number.isInteger(envelope.code)) {
+    throw new InvalidResponseError('not-an-envelope', status, 'the body has no integer `code`');
+  }
+  if (envelope.code !== 0) {
+    throw new ApiError({ code: envelope.code, message: messageOf(envelope), status });
+  }
+  const data = envelope.data;
+  if (!isRecord(data) || typeof data.token !== 'string' || data.token === '') {
+    throw new InvalidResponseError('missing-token', status, '`code` is 0 but `data.token` is missing');
+  }
+  return data as RefreshTokenData;
+}
+
+/** The envelope's message: `message` (live service) or `msg` (seed field table). */
+export function messageOf(envelope: Record<string, unknown>): string {
+  const message = envelope.message ?? envelope.msg;
+  return typeof message === 'string' ? message : '';
+}
+
+function parseJson(text: string, status: number): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidResponseError('not-json', status, 'the body is not JSON');
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

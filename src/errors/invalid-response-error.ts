@@ -1,0 +1,20 @@
+import { TokenApiError } from './token-api-error.js';
+
+/** Why a reply is not the documented envelope. */
+export type InvalidResponseReason = 'empty-body' | 'not-json' | 'not-an-envelope' | 'missing-token';
+
+/**
+ * The reply is not the documented `{code, message, data}` envelope. The body itself is
+ * never copied into the error: it may hold a token.
+ */
+export class InvalidResponseError extends TokenApiError {
+  override name = 'InvalidResponseError' as const;
+  readonly reason: InvalidResponseReason;
+  readonly status: number;
+
+  constructor(reason: InvalidResponseReason, status: number, detail: string) {
+    super(`invalid response (HTTP ${status}): ${detail}`);
+    this.reason = reason;
+    this.status = status;
+  }
+}

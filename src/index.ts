@@ -1,0 +1,11 @@
+export { createTokenClient, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS } from './client.js';
+export type { AccountChannel, CallOptions, RequestContentType, TokenClient, TokenClientOptions } from './client.js';
+export type { RefreshTokenData } from './envelope.js';
+export type { RefreshTokenBody, RefreshTokenInput } from './refresh-input.js';
+export { TokenApiError } from './errors/token-api-error.js';
+export { ApiError } from './errors/api-error.js';
+export { InvalidInputError } from './errors/invalid-input-error.js';
+export { InvalidResponseError, type InvalidResponseReason } from './errors/invalid-response-error.js';
+export { NetworkError } from './errors/network-error.js';
+export { TimeoutError } from './errors/timeout-error.js';
+export type { components, operations, paths } from '../generated/openapi.js';

@@ -1,0 +1,84 @@
+import type { components } from '../generated/openapi.js';
+import { InvalidInputError } from './errors/invalid-input-error.js';
+
+/** The request body of `POST /v1/openapi/token/refresh`, as the spec defines it. */
+export type RefreshTokenBody = components['schemas']['RefreshTokenRequest'];
+
+/** What a caller passes to `refreshToken`. */
+export interface RefreshTokenInput {
+  /** The account the new token is created for (`aaid`); non-empty. */
+  aaid: string;
+  /** When the new token expires: a Date, or an ISO 8601 date-time string with a time zone. */
+  expiredAt: Date | string;
+}
+
+// RFC 3339 date-time (the spec's `format: date-time`): a full date, a time and a zone.
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * Checks `expiredAt` and returns it as an ISO 8601 UTC string. It must be a real instant
+ * in the future of `now` (ms since the epoch).
+ */
+export function toExpiredAt(value: unknown, now: number, field = 'expiredAt'): string {
+  let ms: number;
+  if (value instanceof Date) {
+    ms = value.getTime();
+    if (Number.isNaN(ms)) throw new InvalidInputError(field, 'is an invalid Date; pass a valid Date or an ISO 8601 string');
+  } else if (typeof value === 'string') {
+    ms = parseDateTime(value, field);
+  } else {
+    throw new InvalidInputError(
+      field,
+      `must be a Date or an ISO 8601 date-time string such as "2027-01-01T00:00:00Z", got ${describe(value)}`,
+    );
+  }
+  if (ms <= now) {
+    throw new InvalidInputError(
+      field,
+      `must be in the future, got ${new Date(ms).toISOString()} (now is ${new Date(now).toISOString()})`,
+    );
+  }
+  return new Date(ms).toISOString();
+}
+
+function parseDateTime(text: string, field: string): number {
+  const m = DATE_TIME.exec(text);
+  const ms = m ? Date.parse(text) : Number.NaN;
+  if (m && !Number.isNaN(ms)) {
+    const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const calendar = new Date(Date.UTC(year, month - 1, day));
+    // Date.parse rolls 2023-02-30 over to March 2; a real calendar day round-trips.
+    if (calendar.getUTCMonth() === month - 1 && calendar.getUTCDate() === day) return ms;
+  }
+  throw new InvalidInputError(
+    field,
+    `must be an ISO 8601 date-time with a time zone, such as "2027-01-01T00:00:00Z", got ${JSON.stringify(text)}`,
+  );
+}
+
+/** Checks `aaid`: a non-empty string with no surrounding white space. */
+export function toAaid(value: unknown): string {
+  if (typeof value !== 'string') {
+    throw new InvalidInputError('aaid', `must be a non-empty string (the account id), got ${describe(value)}`);
+  }
+  if (value.trim() === '') throw new InvalidInputError('aaid', 'must be a non-empty string (the account id), got ""');
+  if (value.trim() !== value) {
+    throw new InvalidInputError('aaid', `must not start or end with white space, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Validates what a caller passed and builds the request body; throws before anything is sent. */
+export function toRefreshTokenBody(input: RefreshTokenInput, now: number): RefreshTokenBody {
+  if (typeof input !== 'object' || input === null) {
+    throw new InvalidInputError('input', 'must be an object { aaid, expiredAt }');
+  }
+  return { expired_at: toExpiredAt(input.expiredAt, now), aaid: toAaid(input.aaid) };
+}
+
+/** A short, safe description of a wrong value's type (never the value of a secret). */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
