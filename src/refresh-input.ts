@@ -73,7 +73,8 @@ export function toRefreshTokenBody(input: RefreshTokenInput, now: number): Refre
   if (typeof input !== 'object' || input === null) {
     throw new InvalidInputError('input', 'must be an object { aaid, expiredAt }');
   }
-  return { expired_at: toExpiredAt(input.expiredAt, now), aaid: toAaid(input.aaid) };
+  // Key order as the official SDK sends it (the signing vectors hash these exact bytes).
+  return { aaid: toAaid(input.aaid), expired_at: toExpiredAt(input.expiredAt, now) };
 }
 
 /** A short, safe description of a wrong value's type (never the value of a secret). */
