@@ -1,0 +1,16 @@
+// README's usage example is the file the typecheck compiles, so it cannot rot.
+import { readFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const example = readFileSync(new URL('../examples/refresh.ts', import.meta.url), 'utf8');
+
+it('README shows examples/refresh.ts verbatim', () => {
+  expect(readme).toContain('```ts\n' + example + '```');
+});
+
+it('README starts with the install-and-run and the test commands', () => {
+  const firstBlock = readme.split('```sh\n')[1]!.split('```')[0]!;
+  expect(firstBlock).toMatch(/^npm install && npm start\b/m);
+  expect(firstBlock).toMatch(/^npm test\b/m);
+});
