@@ -32,6 +32,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/token/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Refresh access token, live form / 刷新 token（线上形式）
+         * @description **The live form.** The endpoint as the live service and the official SDKs call it today
+         *     (`Config.refreshAccessToken(expiredAt?)` in Node.js, `refresh_access_token` in
+         *     Rust/Python): no `Account-Channel`, no `aaid`, `expired_at` in the query. The official
+         *     SDKs default `expired_at` to now + 90 days. Same envelope and errors as the seed's form.
+         *     **线上形式**：线上服务与官方 SDK 当前调用的形式，无 `Account-Channel` 与 `aaid`，`expired_at` 放在查询参数中。
+         *
+         *     A successful refresh invalidates the old token; if the reply is lost, do not blindly
+         *     re-send the request. 刷新成功后旧 token 失效；若响应丢失，请勿盲目重试。
+         */
+        get: operations["refreshAccessToken"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -219,6 +246,41 @@ export interface operations {
              * @description The envelope. `code` 0 with the new token in `data`; a server may also answer
              *     HTTP 200 with a non-zero `code` and `data: null`, which is a failure.
              *     信封：`code` 为 0 时 `data` 中为新 token；HTTP 200 但 `code` 非 0（`data` 为 null）同样表示失败。
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefreshTokenSuccess"] | components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    refreshAccessToken: {
+        parameters: {
+            query: {
+                /**
+                 * @description When the new token expires, an RFC 3339 date-time (percent-encoded in the query).
+                 *     新 token 的过期时间，RFC 3339 格式。
+                 * @example 2027-01-01T00:00:00Z
+                 */
+                expired_at: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description The envelope, as for the seed's form: `code` 0 with the new token in `data`.
+             *     与种子形式相同的信封：`code` 为 0 时 `data` 中为新 token。
              */
             200: {
                 headers: {

@@ -1,0 +1,69 @@
+// `npm run generate`: everything in generated/ comes from openapi.yaml.
+//   generated/openapi.ts     openapi-typescript (types, plus runtime enum values)
+//   generated/error-codes.ts the spec's `info.x-error-codes` (error kinds and hints)
+// `npm run check:generated` writes the same into a temp dir and compares.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const SPEC = join(root, 'openapi.yaml');
+const FILES = ['openapi.ts', 'error-codes.ts'];
+
+interface ErrorCode {
+  code: number;
+  status: number;
+  message: string;
+  kind: string;
+  hint: string;
+}
+
+export function generate(outDir: string): void {
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules/openapi-typescript/bin/cli.js'), SPEC, '--enum-values', '-o', join(outDir, 'openapi.ts')],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const codes = (parse(readFileSync(SPEC, 'utf8')) as { info: { 'x-error-codes': ErrorCode[] } }).info['x-error-codes'];
+  const kinds = [...new Set(codes.map((c) => c.kind))];
+  const entries = codes
+    .map((c) => `  ${c.code}: { status: ${c.status}, message: ${JSON.stringify(c.message)}, kind: ${JSON.stringify(c.kind)}, hint: ${JSON.stringify(c.hint)} },`)
+    .join('\n');
+  writeFileSync(
+    join(outDir, 'error-codes.ts'),
+    `/**
+ * This file was auto-generated from openapi.yaml (info.x-error-codes) by scripts/generate.ts.
+ * Do not make direct changes to the file.
+ */
+
+/** The kinds of documented API error codes. */
+export type DocumentedErrorKind = ${kinds.map((k) => JSON.stringify(k)).join(' | ')};
+
+/** Each documented \`code\`: its HTTP status, message, kind and what to do. */
+export const errorCodes: Readonly<Record<number, { status: number; message: string; kind: DocumentedErrorKind; hint: string }>> = {
+${entries}
+};
+`,
+  );
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const check = process.argv.includes('--check');
+  const outDir = check ? mkdtempSync(join(tmpdir(), 'lb-generated-')) : join(root, 'generated');
+  try {
+    generate(outDir);
+    if (check) {
+      const stale = FILES.filter((f) => readFileSync(join(outDir, f), 'utf8') !== readFileSync(join(root, 'generated', f), 'utf8'));
+      if (stale.length) {
+        console.error(`generated/ is stale (${stale.join(', ')}): run \`npm run generate\` and commit the result.`);
+        process.exit(1);
+      }
+      console.log('generated/ is in step with openapi.yaml');
+    }
+  } finally {
+    if (check) rmSync(outDir, { recursive: true, force: true });
+  }
+}
