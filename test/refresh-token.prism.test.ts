@@ -1,7 +1,7 @@
 // The happy path against the Prism mock built from openapi.yaml.
 import { describe, expect, inject, it } from 'vitest';
 import { createTokenClient } from '../src/index.js';
-import { createSpecValidator } from '../scripts/spec-validator.js';
+import { createSpecValidator } from '../src/contract/spec-validator.js';
 
 const baseUrl = inject('prismUrl');
 const validator = createSpecValidator();

@@ -2,7 +2,7 @@
 // test/fixtures/seed/) can be pointed to in openapi.yaml.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadSpec } from '../scripts/spec-validator.js';
+import { loadSpec } from '../src/contract/spec-validator.js';
 
 const seed = readFileSync(new URL('./fixtures/seed/refresh-token-api.md', import.meta.url), 'utf8');
 const spec = loadSpec();

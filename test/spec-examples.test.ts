@@ -2,7 +2,7 @@
 // the Prism mock (which serves these examples) and the contract all agree.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BASE_URL } from '../src/index.js';
-import { createSpecValidator, loadSpec, pointerSegment } from '../scripts/spec-validator.js';
+import { createSpecValidator, loadSpec, pointerSegment } from '../src/contract/spec-validator.js';
 
 const spec = loadSpec();
 const validator = createSpecValidator(spec);
