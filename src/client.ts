@@ -4,7 +4,10 @@ import { readEnvelope, type RefreshTokenData } from './envelope.js';
 import { InvalidInputError } from './errors/invalid-input-error.js';
 import { NetworkError } from './errors/network-error.js';
 import { TimeoutError } from './errors/timeout-error.js';
-import { describe, toRefreshTokenBody, type RefreshTokenInput } from './refresh-input.js';
+import { describe, toExpiredAt, toRefreshTokenBody, type RefreshTokenInput } from './refresh-input.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+import { createSigner } from './signing.js';
+import { createTransport, DEFAULT_MAX_RESPONSE_BYTES, EdgeRequest } from './transport.js';
 
 /** `Account-Channel`: `lb` (Longbridge / 长桥) or `pspl_sg` (Phillip Securities Singapore / 新加坡辉立). */
 export type AccountChannel = components['schemas']['AccountChannel'];
@@ -16,19 +19,28 @@ const CONTENT_TYPE: RequestContentType = 'application/json; charset=utf-8';
 /** The spec's first server, used when no `baseUrl` is given. */
 export const DEFAULT_BASE_URL = 'https://openapi.longbridge.com';
 export const DEFAULT_TIMEOUT_MS = 30_000;
+/** The official SDKs' default lifetime of a refreshed token. */
+export const DEFAULT_TOKEN_LIFETIME_MS = 90 * 24 * 3600 * 1000;
 
 export interface TokenClientOptions {
   /** The current access token, sent raw as `Authorization` (no `Bearer` prefix). */
   accessToken: string;
-  /** Sent as `Account-Channel`. */
+  /** Sent as `Account-Channel` by `refreshToken`. */
   accountChannel: AccountChannel;
+  /** Give both to sign every request (X-Api-Key, X-Timestamp, X-Api-Signature), as the live service requires. */
+  appKey?: string;
+  appSecret?: string;
   /** `https://…`, or `http://` on a loopback host only. Default https://openapi.longbridge.com. */
   baseUrl?: string;
-  /** Used for every request; defaults to the global `fetch`. */
+  /** Used for every request, called as `fetch(url, init)`; defaults to the global `fetch`. */
   fetch?: typeof globalThis.fetch;
-  /** Per call: reject with TimeoutError when no complete reply arrives in time. Default 30 000. */
+  /** Per call, retries included: reject with TimeoutError when no complete reply arrives in time. Default 30 000. */
   timeoutMs?: number;
-  /** The clock, in ms since the epoch (default `Date.now`); `expiredAt` must be after it. */
+  /** Re-sending on HTTP 429 (the only status re-sent); `false` turns it off. */
+  retry?: Partial<RetryPolicy> | false;
+  /** Replies larger than this are refused with InvalidResponseError `too-large`. Default 1 MiB. */
+  maxResponseBytes?: number;
+  /** The clock, in ms since the epoch (default `Date.now`): `expiredAt` checks and X-Timestamp. */
   now?: () => number;
 }
 
@@ -37,10 +49,17 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+export interface RefreshAccessTokenInput {
+  /** When the new token expires; default now + 90 days, as the official SDKs. */
+  expiredAt?: Date | string;
+}
+
 export interface TokenClient {
-  /** Creates a new token for `aaid`, valid until `expiredAt`; resolves with the reply's `data`. */
+  /** The seed's form, `POST /v1/openapi/token/refresh`: creates a new token for `aaid`, valid until `expiredAt`. */
   refreshToken(input: RefreshTokenInput, options?: CallOptions): Promise<RefreshTokenData>;
-  /** The underlying openapi-fetch client, typed by the spec; it sends Authorization and Content-Type. */
+  /** The live form, `GET /v1/token/refresh?expired_at=…`, as the live service and the official SDKs call it. */
+  refreshAccessToken(input?: RefreshAccessTokenInput, options?: CallOptions): Promise<RefreshTokenData>;
+  /** The underlying openapi-fetch client, typed by the spec; it sends Authorization, Content-Type and signs. */
   readonly api: Client<paths>;
 }
 
@@ -49,76 +68,121 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidInputError('options', 'must be an object { accessToken, accountChannel, ... }');
   }
-  const accessToken = checkAccessToken(options.accessToken);
+  const accessToken = checkHeaderSecret('accessToken', options.accessToken);
+  if (/^bearer\s/i.test(accessToken)) {
+    throw new InvalidInputError('accessToken', 'must be the raw token: remove the "Bearer " prefix');
+  }
   const accountChannel = checkAccountChannel(options.accountChannel);
+  const signer = checkSigningKeys(options.appKey, options.appSecret);
   const baseUrl = checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL);
-  const timeoutMs = checkTimeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const timeoutMs = checkMs('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const maxResponseBytes = checkMs('maxResponseBytes', options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
+  const retry = checkRetry(options.retry);
   const now = options.now ?? Date.now;
   if (options.fetch !== undefined && typeof options.fetch !== 'function') {
     throw new InvalidInputError('fetch', `must be a fetch function, got ${describe(options.fetch)}`);
   }
+  const fetchImpl = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
+  const origin = new URL(baseUrl).origin;
 
   const api = createClient<paths>({
     baseUrl,
-    fetch: options.fetch, // openapi-fetch falls back to the global fetch
+    Request: EdgeRequest as unknown as typeof Request,
+    fetch: createTransport({ fetch: fetchImpl, signer, retry, now, maxResponseBytes }) as typeof globalThis.fetch,
     headers: { Authorization: accessToken, 'Content-Type': CONTENT_TYPE },
   });
 
+  /** One call: a timeout over everything (retries included), the caller's signal, and our errors. */
+  async function call(
+    send: (signal: AbortSignal) => Promise<{ data?: unknown; error?: unknown; response: Response }>,
+    callerSignal: AbortSignal | undefined,
+  ): Promise<RefreshTokenData> {
+    if (callerSignal?.aborted) throw callerSignal.reason;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const forward = () => controller.abort(callerSignal!.reason);
+    callerSignal?.addEventListener('abort', forward, { once: true });
+    try {
+      const { data, error, response } = await send(controller.signal);
+      return readEnvelope(response.ok ? data : error, response, now());
+    } catch (error) {
+      if (callerSignal?.aborted) throw callerSignal.reason;
+      if (controller.signal.aborted) throw new TimeoutError(timeoutMs);
+      throw networkFailure(error, origin);
+    } finally {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', forward);
+    }
+  }
+
   return {
     api,
-    async refreshToken(input, callOptions = {}) {
-      const body = toRefreshTokenBody(input, now());
-      const signal = withTimeout(timeoutMs, callOptions.signal);
+    refreshToken(input, callOptions = {}) {
+      let body;
       try {
-        const { data, error, response } = await api.POST('/v1/openapi/token/refresh', {
-          params: { header: { 'Account-Channel': accountChannel } },
-          body,
-          parseAs: 'text',
-          signal,
-        });
-        return readEnvelope(response.ok ? data : error, response.status);
+        body = toRefreshTokenBody(input, now());
       } catch (error) {
-        throw failureOf(error, signal, callOptions.signal, timeoutMs, baseUrl);
+        return Promise.reject(error);
       }
+      return call(
+        (signal) =>
+          api.POST('/v1/openapi/token/refresh', {
+            params: { header: { 'Account-Channel': accountChannel } },
+            body,
+            parseAs: 'text',
+            signal,
+          }),
+        callOptions.signal,
+      );
+    },
+    refreshAccessToken(input = {}, callOptions = {}) {
+      let expired_at: string;
+      try {
+        const at = now();
+        expired_at = toExpiredAt(input.expiredAt ?? new Date(at + DEFAULT_TOKEN_LIFETIME_MS), at);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return call(
+        (signal) => api.GET('/v1/token/refresh', { params: { query: { expired_at } }, parseAs: 'text', signal }),
+        callOptions.signal,
+      );
     },
   };
 }
 
-function withTimeout(timeoutMs: number, signal: AbortSignal | undefined): AbortSignal {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  return signal ? AbortSignal.any([signal, timeout]) : timeout;
+// Failures that prove the request never left this machine; anything else may have reached the server.
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const TLS_FAILURE = /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_)/;
+
+/** Maps what fetch threw to NetworkError; this package's own errors pass through. */
+function networkFailure(error: unknown, origin: string): unknown {
+  if (!(error instanceof TypeError)) return error;
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  const why = code ?? String(cause?.message ?? error.message);
+  const mayHaveReachedServer = !(code && (NEVER_SENT.has(code) || TLS_FAILURE.test(code)));
+  return new NetworkError(`request to ${origin} failed: ${why}`, { cause: error, mayHaveReachedServer });
 }
 
-/** Maps what fetch threw to this package's errors; our own errors pass through. */
-function failureOf(
-  error: unknown,
-  signal: AbortSignal,
-  callerSignal: AbortSignal | undefined,
-  timeoutMs: number,
-  baseUrl: string,
-): unknown {
-  if (callerSignal?.aborted) return callerSignal.reason;
-  if (signal.aborted) return new TimeoutError(timeoutMs);
-  if (error instanceof TypeError) {
-    const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-    const why = typeof cause?.code === 'string' ? cause.code : String(cause?.message ?? error.message);
-    return new NetworkError(`request to ${new URL(baseUrl).origin} failed: ${why}`, { cause: error });
-  }
-  return error;
-}
-
-function checkAccessToken(value: unknown): string {
-  // The token itself never appears in these messages.
+/** A credential that goes into a header. Its value never appears in a message. */
+function checkHeaderSecret(field: string, value: unknown): string {
   if (typeof value !== 'string' || value === '') {
-    throw new InvalidInputError('accessToken', `must be a non-empty string, got ${describe(value)}`);
-  }
-  if (/^bearer\s/i.test(value)) {
-    throw new InvalidInputError('accessToken', 'must be the raw token: remove the "Bearer " prefix');
+    throw new InvalidInputError(field, `must be a non-empty string, got ${describe(value)}`);
   }
   if (value.trim() !== value || /[\r\n\0]/.test(value)) {
-    throw new InvalidInputError('accessToken', 'must not contain line breaks or surrounding white space');
+    throw new InvalidInputError(field, 'must not contain line breaks or surrounding white space');
   }
   return value;
+}
+
+function checkSigningKeys(appKey: unknown, appSecret: unknown) {
+  if (appKey === undefined && appSecret === undefined) return undefined;
+  if (appKey === undefined || appSecret === undefined) {
+    const missing = appKey === undefined ? 'appKey' : 'appSecret';
+    throw new InvalidInputError(missing, 'signing needs both appKey and appSecret: give both, or neither for unsigned requests');
+  }
+  return createSigner(checkHeaderSecret('appKey', appKey), checkHeaderSecret('appSecret', appSecret));
 }
 
 function checkAccountChannel(value: unknown): AccountChannel {
@@ -156,9 +220,25 @@ function checkBaseUrl(value: unknown): string {
   return url.href.replace(/\/+$/, '');
 }
 
-function checkTimeout(value: unknown): number {
+function checkMs(field: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > 2_147_483_647) {
-    throw new InvalidInputError('timeoutMs', `must be a whole number of milliseconds from 1 to 2147483647, got ${String(value)}`);
+    throw new InvalidInputError(field, `must be a whole number from 1 to 2147483647, got ${String(value)}`);
   }
   return value;
+}
+
+function checkRetry(value: unknown): RetryPolicy | false {
+  if (value === false) return false;
+  if (value === undefined) return DEFAULT_RETRY;
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidInputError('retry', `must be false or { retries, baseDelayMs, maxDelayMs, maxElapsedMs }, got ${describe(value)}`);
+  }
+  const policy = { ...DEFAULT_RETRY, ...value } as RetryPolicy;
+  for (const key of Object.keys(DEFAULT_RETRY) as Array<keyof RetryPolicy>) {
+    const n = policy[key];
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 2_147_483_647 || (key === 'retries' && n > 20)) {
+      throw new InvalidInputError(`retry.${key}`, `must be a whole number from 0 to ${key === 'retries' ? 20 : 2147483647}, got ${String(n)}`);
+    }
+  }
+  return policy;
 }

@@ -1,6 +1,7 @@
 import type { components } from '../generated/openapi.js';
 import { ApiError } from './errors/api-error.js';
 import { InvalidResponseError } from './errors/invalid-response-error.js';
+import { parseRetryAfter } from './retry.js';
 
 /** `data` of a successful refresh, as the spec defines it. */
 export type RefreshTokenData = components['schemas']['RefreshTokenData'];
@@ -11,7 +12,8 @@ export type RefreshTokenData = components['schemas']['RefreshTokenData'];
  * non-zero `code` (whatever the HTTP status) and InvalidResponseError for anything else.
  * `body` is the raw text, or a value openapi-fetch already parsed.
  */
-export function readEnvelope(body: unknown, status: number): RefreshTokenData {
+export function readEnvelope(body: unknown, response: Response, now: number): RefreshTokenData {
+  const status = response.status;
   const envelope = typeof body === 'string' ? parseJson(body, status) : body;
   if (envelope === undefined || envelope === '') {
     throw new InvalidResponseError('empty-body', status, 'the body is empty');
@@ -20,7 +22,8 @@ export function readEnvelope(body: unknown, status: number): RefreshTokenData {
     throw new InvalidResponseError('not-an-envelope', status, 'the body has no integer `code`');
   }
   if (envelope.code !== 0) {
-    throw new ApiError({ code: envelope.code, message: messageOf(envelope), status });
+    const retryAfterMs = parseRetryAfter(response.headers.get('Retry-After'), now);
+    throw new ApiError({ code: envelope.code, message: messageOf(envelope), status, retryAfterMs });
   }
   const data = envelope.data;
   if (!isRecord(data) || typeof data.token !== 'string' || data.token === '') {

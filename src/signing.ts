@@ -12,7 +12,7 @@ export interface SignedRequest {
   /** The query string exactly as sent: percent-encoded, without `?`; '' when none. */
   query: string;
   /** The exact body bytes sent; undefined when there is no body. */
-  body: Uint8Array | undefined;
+  body: Uint8Array<ArrayBuffer> | undefined;
   accessToken: string;
   /** Unix seconds. */
   timestamp: number;
@@ -45,7 +45,7 @@ export function createSigner(appKey: string, appSecret: string): Signer {
   };
 }
 
-async function sha1Hex(bytes: Uint8Array): Promise<string> {
+async function sha1Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   return hex(await crypto.subtle.digest('SHA-1', bytes));
 }
 

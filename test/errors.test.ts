@@ -110,10 +110,9 @@ describe('NetworkError', () => {
 
 describe('TimeoutError', () => {
   it('when no reply arrives within timeoutMs', async () => {
-    const hang = ((_request: Request, init?: RequestInit) =>
+    const hang = ((_url: string, init?: RequestInit) =>
       new Promise((_resolve, reject) => {
-        const signal = (_request as Request).signal ?? init?.signal;
-        signal?.addEventListener('abort', () => reject(signal.reason));
+        init?.signal?.addEventListener('abort', () => reject(init.signal!.reason));
       })) as typeof fetch;
     const error = await failureOf(clientFor(hang, 50).refreshToken(input));
     expect(error).toBeInstanceOf(TimeoutError);
@@ -122,9 +121,9 @@ describe('TimeoutError', () => {
 
   it('a caller abort rejects with the caller’s reason, not a TimeoutError', async () => {
     const controller = new AbortController();
-    const hang = ((request: Request) =>
+    const hang = ((_url: string, init?: RequestInit) =>
       new Promise((_resolve, reject) => {
-        request.signal.addEventListener('abort', () => reject(request.signal.reason));
+        init?.signal?.addEventListener('abort', () => reject(init.signal!.reason));
         controller.abort(new Error('caller gave up'));
       })) as typeof fetch;
     const error = await failureOf(clientFor(hang).refreshToken(input, { signal: controller.signal }));
@@ -163,6 +162,8 @@ describe('no error shows the access token', () => {
       name: 'ApiError',
       code: 401003,
       status: 401,
+      kind: 'token-expired',
+      hint: expect.stringContaining('developer console'),
       message: 'token expired (code 401003, HTTP 401)',
     });
     expect(new InvalidInputError('aaid', 'must be a non-empty string')).toMatchObject({ field: 'aaid' });

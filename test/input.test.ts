@@ -5,13 +5,16 @@ import { createTokenClient, InvalidInputError } from '../src/index.js';
 
 const NOW = Date.parse('2026-11-25T00:00:00Z');
 function countingClient(extra: Record<string, unknown> = {}) {
-  const sent: Request[] = [];
+  const sent: Array<{ url: string; body: string }> = [];
   const client = createTokenClient({
     accessToken: 'T',
     accountChannel: 'lb',
     baseUrl: 'http://127.0.0.1:9',
     now: () => NOW,
-    fetch: (async (request: Request) => (sent.push(request), new Response('{}'))) as typeof fetch,
+    fetch: (async (url: string, init: RequestInit) => {
+      sent.push({ url, body: new TextDecoder().decode(init.body as Uint8Array) });
+      return new Response('{}');
+    }) as typeof fetch,
     ...extra,
   });
   return { client, sent };
@@ -79,7 +82,7 @@ describe('refreshToken input', () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: NOW + 1, max: 8.64e15 }), async (ms) => {
         await client.refreshToken({ aaid: '1', expiredAt: new Date(ms) }).catch(() => undefined);
-        const body = JSON.parse(await sent.at(-1)!.clone().text()) as { expired_at: string };
+        const body = JSON.parse(sent.at(-1)!.body) as { expired_at: string };
         expect(body.expired_at).toBe(new Date(ms).toISOString());
       }),
       { numRuns: 100 },

@@ -1,7 +1,7 @@
 import { TokenApiError } from './token-api-error.js';
 
 /** Why a reply is not the documented envelope. */
-export type InvalidResponseReason = 'empty-body' | 'not-json' | 'not-an-envelope' | 'missing-token';
+export type InvalidResponseReason = 'empty-body' | 'not-json' | 'not-an-envelope' | 'missing-token' | 'too-large';
 
 /**
  * The reply is not the documented `{code, message, data}` envelope. The body itself is
