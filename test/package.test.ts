@@ -1,0 +1,63 @@
+// The package as a consumer gets it: `npm pack`, install the tarball into a fresh project,
+// then `import`, `require` and a type-check of a consumer's .ts file.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'lb-pack-'));
+const project = join(work, 'consumer');
+let files: string[] = [];
+
+const run = (cmd: string, args: string[], cwd: string) =>
+  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+
+beforeAll(() => {
+  run('npm', ['run', '--silent', 'build'], root);
+  const packed = JSON.parse(run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], root)) as Array<{
+    filename: string;
+    files: Array<{ path: string }>;
+  }>;
+  files = packed[0]!.files.map((f) => f.path);
+  cpSync(join(root, 'test/package/consumer.ts'), join(work, 'consumer.ts'));
+  mkdirSync(project);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, packed[0]!.filename)], project);
+}, 180_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('the packed tarball', () => {
+  it('holds the build, the spec, README and LICENSE, and no tests, fixtures or sources', () => {
+    expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'openapi.yaml', 'README.md', 'LICENSE', 'package.json']));
+    const unwanted = files.filter((f) => /^(test|src|scripts|examples|generated|\.ci)\/|fixture|\.env|\.pem$|\.key$|\.tgz$/.test(f));
+    expect(unwanted).toEqual([]);
+  });
+
+  it('declares openapi-fetch as its only runtime dependency', () => {
+    const installed = JSON.parse(readFileSync(join(project, 'node_modules/longbridge-token-api/package.json'), 'utf8'));
+    expect(Object.keys(installed.dependencies ?? {})).toEqual(['openapi-fetch']);
+  });
+
+  it('works with import (ESM)', () => {
+    const out = run(process.execPath, ['--input-type=module', '-e', "import { createTokenClient, ApiError } from 'longbridge-token-api'; console.log(typeof createTokenClient, typeof ApiError)"], project);
+    expect(out.trim()).toBe('function function');
+  });
+
+  it('works with require (CJS)', () => {
+    const out = run(process.execPath, ['-e', "const m = require('longbridge-token-api'); console.log(typeof m.createTokenClient, new m.ApiError({ code: 401003, message: 'x', status: 401 }).kind)"], project);
+    expect(out.trim()).toBe('function token-expired');
+  });
+
+  it('type-checks a consumer’s .ts file against the packed types (node16 and bundler resolution)', () => {
+    cpSync(join(root, 'test/package/consumer.ts'), join(project, 'consumer.ts'));
+    const tsc = join(root, 'node_modules/typescript/bin/tsc');
+    const common = ['--noEmit', '--strict', '--skipLibCheck', 'false', '--target', 'es2022', '--lib', 'es2022,dom', 'consumer.ts'];
+    for (const [module, resolution] of [['node16', 'node16'], ['esnext', 'bundler']] as const) {
+      const result = spawnSync(process.execPath, [tsc, '--module', module, '--moduleResolution', resolution, ...common], { cwd: project, encoding: 'utf8' });
+      expect({ resolution, output: result.stdout + result.stderr, status: result.status }).toEqual({ resolution, output: '', status: 0 });
+    }
+  });
+});
