@@ -30,7 +30,7 @@ export function generate(outDir: string): void {
   const codes = (parse(readFileSync(SPEC, 'utf8')) as { info: { 'x-error-codes': ErrorCode[] } }).info['x-error-codes'];
   const kinds = [...new Set(codes.map((c) => c.kind))];
   const entries = codes
-    .map((c) => `  ${c.code}: { status: ${c.status}, message: ${JSON.stringify(c.message)}, kind: ${JSON.stringify(c.kind)}, hint: ${JSON.stringify(c.hint)} },`)
+    .map((c) => `  ${c.code}: { kind: ${JSON.stringify(c.kind)}, hint: ${JSON.stringify(c.hint)} },`)
     .join('\n');
   writeFileSync(
     join(outDir, 'error-codes.ts'),
@@ -42,8 +42,8 @@ export function generate(outDir: string): void {
 /** The kinds of documented API error codes. */
 export type DocumentedErrorKind = ${kinds.map((k) => JSON.stringify(k)).join(' | ')};
 
-/** Each documented \`code\`: its HTTP status, message, kind and what to do. */
-export const errorCodes: Readonly<Record<number, { status: number; message: string; kind: DocumentedErrorKind; hint: string }>> = {
+/** Each documented \`code\`: its kind and what to do (status and message are in the spec and the docs). */
+export const errorCodes: Readonly<Record<number, { kind: DocumentedErrorKind; hint: string }>> = {
 ${entries}
 };
 `,

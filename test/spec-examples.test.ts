@@ -63,3 +63,16 @@ describe('the spec and the client agree', () => {
     expect(spec.servers[0].url).toBe(DEFAULT_BASE_URL);
   });
 });
+
+describe('the error codes table (info.x-error-codes) that the client’s kinds and hints come from', () => {
+  const table = spec.info['x-error-codes'] as Array<{ code: number; status: number; message: string }>;
+
+  it.each(table.map((row) => [row.code, row] as const))('%s has an example under its HTTP status, and a row in the docs table', (_code, row) => {
+    const responses = spec.paths['/v1/openapi/token/refresh'].post.responses;
+    const response = responses[String(row.status)];
+    const resolved = response.$ref ? spec.components.responses[response.$ref.split('/').pop()] : response;
+    const values = Object.values<any>(resolved.content['application/json'].examples).map((e) => e.value);
+    expect(values).toContainEqual({ code: row.code, message: row.message, data: null });
+    expect(spec.info.description).toContain(`| ${row.status} | ${row.code} | ${row.message} |`);
+  });
+});
