@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Entry point of the contract suite (`npm run contract`, bin `longbridge-token-contract`).
+import { writeFileSync } from 'node:fs';
+import { parseCliArgs, USAGE } from './cli-options.js';
+import { renderJson, renderText } from './report.js';
+import { runContractSuite } from './run.js';
+
+async function main(argv: string[]): Promise<number> {
+  let options;
+  try {
+    options = parseCliArgs(argv);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (options.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let report;
+  try {
+    report = await runContractSuite(options.suite);
+  } catch (error) {
+    process.stderr.write(`contract suite not run: ${(error as Error).message}\n`);
+    return 2;
+  }
+  if (options.jsonFile) writeFileSync(options.jsonFile, renderJson(report));
+  process.stdout.write(options.json ? renderJson(report) : renderText(report));
+  return report.ok ? 0 : 1;
+}
+
+process.exitCode = await main(process.argv.slice(2));
