@@ -13,6 +13,8 @@ export interface PrismMock {
   /** e.g. http://127.0.0.1:41234 */
   url: string;
   pid: number;
+  /** Settles when the Prism process has exited, however that came about. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(): Promise<void>;
 }
 
@@ -39,6 +41,9 @@ export async function startPrismMock(
     [PRISM_CLI, 'mock', '--host', '127.0.0.1', '--port', String(port), options.specPath ?? SPEC_PATH],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const kill = () => child.kill('SIGTERM');
   process.once('exit', kill); // never leave an orphaned Prism behind
   const url = `http://127.0.0.1:${port}`;
@@ -46,6 +51,7 @@ export async function startPrismMock(
   return {
     url,
     pid: child.pid!,
+    exited,
     stop: () =>
       new Promise<void>((resolve) => {
         process.removeListener('exit', kill);
