@@ -1,6 +1,9 @@
 // Request signing as the live service's access rules require it (documented in
-// openapi.yaml, "Request signing"). Web Crypto only, so it runs in Node, browsers and edge
-// runtimes. The secret and the signature never leave this module except as the header.
+// openapi.yaml, "Request signing"). HMAC-SHA256 with the app secret runs in Web Crypto
+// (the secret becomes a non-extractable key); the two unkeyed SHA-1 digests run in
+// ./sha1.ts, synchronously. No `node:` import: it runs in Node, browsers and edge runtimes.
+// The secret and the signature never leave this module except as the header.
+import { sha1Hex } from './sha1.js';
 
 const SIGNED_HEADERS = 'authorization;x-api-key;x-timestamp';
 const encoder = new TextEncoder();
@@ -33,8 +36,8 @@ export function createSigner(appKey: string, appSecret: string): Signer {
         `${method.toUpperCase()}|${path}|${query}|` +
         `authorization:${accessToken}\nx-api-key:${appKey}\nx-timestamp:${timestamp}\n` +
         `|${SIGNED_HEADERS}|`;
-      if (body !== undefined) canonical += await sha1Hex(body);
-      const stringToSign = `HMAC-SHA256|${await sha1Hex(encoder.encode(canonical))}`;
+      if (body !== undefined) canonical += sha1Hex(body);
+      const stringToSign = `HMAC-SHA256|${sha1Hex(encoder.encode(canonical))}`;
       const signature = hex(await crypto.subtle.sign('HMAC', await hmacKey(), encoder.encode(stringToSign)));
       return {
         'X-Api-Key': appKey,
@@ -43,10 +46,6 @@ export function createSigner(appKey: string, appSecret: string): Signer {
       };
     },
   };
-}
-
-async function sha1Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  return hex(await crypto.subtle.digest('SHA-1', bytes));
 }
 
 function hex(buffer: ArrayBuffer): string {

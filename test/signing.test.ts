@@ -39,3 +39,21 @@ describe('request signing', () => {
     expect((await createSigner('APPKEY', 'OTHER').sign(base))['X-Api-Signature']).not.toBe(reference);
   });
 });
+
+describe('sha1Hex', () => {
+  it('agrees with node:crypto on any bytes, across block boundaries', async () => {
+    const fc = (await import('fast-check')).default;
+    const { createHash } = await import('node:crypto');
+    const { sha1Hex } = await import('../src/sha1.js');
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        expect(sha1Hex(bytes)).toBe(createHash('sha1').update(bytes).digest('hex'));
+      }),
+      { numRuns: 500 },
+    );
+    for (const length of [0, 55, 56, 63, 64, 65, 119, 120, 128]) {
+      const bytes = new Uint8Array(length).fill(0x61);
+      expect(sha1Hex(bytes)).toBe(createHash('sha1').update(bytes).digest('hex'));
+    }
+  });
+});

@@ -1,0 +1,93 @@
+// `npm run bench` (not part of `npm test`): per-call cost of the client against bare fetch,
+// measured side by side in one run, interleaved, against one loopback server in a separate
+// process. Prints medians (wall and this process's CPU) and ratios; asserts nothing.
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import createClient from 'openapi-fetch';
+import type { paths } from '../generated/openapi.js';
+import { createHmac } from 'node:crypto';
+import { createTokenClient } from '../src/index.js';
+import { sha1Hex } from '../src/sha1.js';
+import type { Signer } from '../src/signing.js';
+import { createTransport, EdgeRequest } from '../src/transport.js';
+import { DEFAULT_RETRY } from '../src/retry.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const CALLS = Number(process.env.BENCH_CALLS ?? 200); // per variant per round
+
+const server = fork(fileURLToPath(new URL('./server.mjs', import.meta.url)), { stdio: 'inherit' });
+const { port } = await new Promise<{ port: number }>((resolve) => server.once('message', resolve as never));
+const baseUrl = `http://127.0.0.1:${port}`;
+const url = `${baseUrl}/v1/openapi/token/refresh`;
+const expiredAt = '2099-04-14T12:13:57.859Z';
+const bodyText = JSON.stringify({ aaid: '20001', expired_at: expiredAt });
+const headers = { Authorization: 'ACCESSTOKEN', 'Content-Type': 'application/json; charset=utf-8', 'Account-Channel': 'lb' };
+
+const unsigned = createTokenClient({ accessToken: 'ACCESSTOKEN', accountChannel: 'lb', baseUrl });
+const signed = createTokenClient({ accessToken: 'ACCESSTOKEN', accountChannel: 'lb', baseUrl, appKey: 'APPKEY', appSecret: 'APPSECRET' });
+const plain = createClient<paths>({ baseUrl, headers: { Authorization: 'ACCESSTOKEN', 'Content-Type': headers['Content-Type'] } });
+
+// For comparison only: the same signing with a synchronous HMAC (node:crypto), to show what
+// Web Crypto's asynchronous HMAC costs per call. Not offered by the package (no `node:` in the client).
+const syncSigner: Signer = {
+  async sign({ method, path, query, body, accessToken, timestamp }) {
+    const signed = 'authorization;x-api-key;x-timestamp';
+    let canonical = `${method}|${path}|${query}|authorization:${accessToken}\nx-api-key:APPKEY\nx-timestamp:${timestamp}\n|${signed}|`;
+    if (body) canonical += sha1Hex(body);
+    const signature = createHmac('sha256', 'APPSECRET').update(`HMAC-SHA256|${sha1Hex(new TextEncoder().encode(canonical))}`).digest('hex');
+    return { 'X-Api-Key': 'APPKEY', 'X-Timestamp': String(timestamp), 'X-Api-Signature': `HMAC-SHA256 SignedHeaders=${signed}, Signature=${signature}` };
+  },
+};
+const syncSigned = createClient<paths>({
+  baseUrl,
+  Request: EdgeRequest as unknown as typeof Request,
+  fetch: createTransport({ fetch: (u, i) => fetch(u, i), signer: syncSigner, retry: DEFAULT_RETRY, now: Date.now, maxResponseBytes: 1 << 20 }) as typeof fetch,
+  headers: { Authorization: 'ACCESSTOKEN', 'Content-Type': headers['Content-Type'] },
+});
+
+const variants: Record<string, () => Promise<unknown>> = {
+  'bare fetch (same bytes)': async () => JSON.parse(await (await fetch(url, { method: 'POST', headers, body: bodyText })).text()),
+  'openapi-fetch used plainly': () =>
+    plain.POST('/v1/openapi/token/refresh', {
+      params: { header: { 'Account-Channel': 'lb' } },
+      body: { aaid: '20001', expired_at: expiredAt },
+      signal: AbortSignal.timeout(30_000),
+    }),
+  'client.refreshToken unsigned': () => unsigned.refreshToken({ aaid: '20001', expiredAt }),
+  'client.refreshToken signed': () => signed.refreshToken({ aaid: '20001', expiredAt }),
+  'signed, sync HMAC (comparison)': () =>
+    syncSigned.POST('/v1/openapi/token/refresh', {
+      params: { header: { 'Account-Channel': 'lb' } },
+      body: { aaid: '20001', expired_at: expiredAt },
+      parseAs: 'text',
+    }),
+};
+
+const samples = new Map<string, { wall: number[]; cpu: number[] }>(Object.keys(variants).map((k) => [k, { wall: [], cpu: [] }]));
+for (const run of Object.values(variants)) for (let i = 0; i < 50; i++) await run(); // warm up
+for (let round = 0; round < ROUNDS; round++) {
+  // Interleaved: each round runs every variant, in an order that rotates.
+  const names = Object.keys(variants);
+  const order = names.map((_, i) => names[(i + round) % names.length]!);
+  for (const name of order) {
+    const run = variants[name]!;
+    const cpu0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < CALLS; i++) await run();
+    const wall = Number(process.hrtime.bigint() - t0) / 1e3 / CALLS;
+    const cpu = process.cpuUsage(cpu0);
+    samples.get(name)!.wall.push(wall);
+    samples.get(name)!.cpu.push((cpu.user + cpu.system) / CALLS);
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const base = samples.get('bare fetch (same bytes)')!;
+const [baseWall, baseCpu] = [median(base.wall), median(base.cpu)];
+console.log(`per call, median of ${ROUNDS} interleaved rounds × ${CALLS} calls (µs); ratio to bare fetch`);
+console.log(`${'variant'.padEnd(32)} ${'wall'.padStart(8)} ${'ratio'.padStart(6)} ${'cpu'.padStart(8)} ${'ratio'.padStart(6)}`);
+for (const [name, s] of samples) {
+  const [wall, cpu] = [median(s.wall), median(s.cpu)];
+  console.log(`${name.padEnd(32)} ${wall.toFixed(1).padStart(8)} ${(wall / baseWall).toFixed(2).padStart(6)} ${cpu.toFixed(1).padStart(8)} ${(cpu / baseCpu).toFixed(2).padStart(6)}`);
+}
+server.send('stop');
