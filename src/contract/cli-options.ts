@@ -61,7 +61,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   }
   const suite: ContractOptions = {
     baseUrl: values['base-url'],
-    accessToken: values['access-token'] ?? env.LONGBRIDGE_ACCESS_TOKEN ?? PLACEHOLDER_TOKEN,
+    accessToken: values['access-token'] || env.LONGBRIDGE_ACCESS_TOKEN || PLACEHOLDER_TOKEN,
     strict: values.strict,
   };
   if (values.channel !== undefined) suite.channel = values.channel;
