@@ -9,3 +9,15 @@ export { InvalidResponseError, type InvalidResponseReason } from './errors/inval
 export { NetworkError } from './errors/network-error.js';
 export { TimeoutError } from './errors/timeout-error.js';
 export type { components, operations, paths } from '../generated/openapi.js';
+export {
+  TokenManager,
+  DEFAULT_REFRESH_WINDOW_MS,
+  DEFAULT_BACKOFF_INITIAL_MS,
+  DEFAULT_BACKOFF_MAX_MS,
+} from './token-manager.js';
+export type { CurrentToken, RefreshFunction, RefreshResult, TokenErrorContext, TokenManagerOptions } from './token-manager.js';
+export { MemoryTokenStore } from './token-store.js';
+export type { StoredToken, TokenStore } from './token-store.js';
+export { TokenUnavailableError, type TokenUnavailableReason } from './errors/token-unavailable-error.js';
+export { InvalidRefreshResultError, type InvalidRefreshResultReason } from './errors/invalid-refresh-result-error.js';
+export { TokenStoreError, type TokenStoreErrorReason } from './errors/token-store-error.js';
