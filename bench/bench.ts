@@ -1,7 +1,8 @@
 // `npm run bench` (not part of `npm test`): per-call cost of the client against bare fetch,
 // measured side by side in one run, interleaved, against one loopback server in a separate
 // process. Prints medians (wall and this process's CPU) and ratios; asserts nothing.
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import createClient from 'openapi-fetch';
 import type { paths } from '../generated/openapi.js';
@@ -91,3 +92,21 @@ for (const [name, s] of samples) {
   console.log(`${name.padEnd(32)} ${wall.toFixed(1).padStart(8)} ${(wall / baseWall).toFixed(2).padStart(6)} ${cpu.toFixed(1).padStart(8)} ${(cpu / baseCpu).toFixed(2).padStart(6)}`);
 }
 server.send('stop');
+
+// Cold import: a fresh Node process imports the built package, or openapi-fetch alone, by
+// name as a consumer does (resolution included; the package resolves itself through its
+// `exports`); interleaved, the time of the import() itself, median of IMPORTS runs each.
+const IMPORTS = Number(process.env.BENCH_IMPORTS ?? 21);
+const root = fileURLToPath(new URL('..', import.meta.url));
+if (!existsSync(`${root}dist/index.js`)) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
+const targets = { 'longbridge-token-api': 'longbridge-token-api', 'openapi-fetch alone': 'openapi-fetch' };
+const importTimes = new Map<string, number[]>(Object.keys(targets).map((k) => [k, []]));
+for (let i = 0; i < IMPORTS; i++) {
+  for (const [name, file] of Object.entries(targets)) {
+    const script = `const t = performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now() - t);`;
+    importTimes.get(name)!.push(Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: root })));
+  }
+}
+const importBase = median(importTimes.get('openapi-fetch alone')!);
+console.log(`\ncold import, median of ${IMPORTS} fresh processes each (ms); ratio to openapi-fetch alone`);
+for (const [name, times] of importTimes) console.log(`${name.padEnd(38)} ${median(times).toFixed(2).padStart(7)} ${(median(times) / importBase).toFixed(2).padStart(6)}`);
