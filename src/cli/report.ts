@@ -1,0 +1,107 @@
+// What the CLI writes to stderr when something fails, and its exit code: `error: …`, `hint: …`,
+// and for a failure after which a refresh may have happened, a warning not to re-run blindly.
+// Every line goes through `redact` before it is written.
+import { ApiError, InvalidInputError, InvalidResponseError, NetworkError, TimeoutError } from '../index.js';
+import { UsageError } from './args.js';
+import { EXIT } from './exit-codes.js';
+
+export interface Failure {
+  exitCode: number;
+  lines: string[];
+}
+
+/** What the failure report needs to know about the run, to name flags and sources. */
+export interface RunContext {
+  command: string;
+  signed: boolean;
+  /** Where each client field came from: `expiredAt` → `--expires-in`, `accessToken` → `LONGBRIDGE_ACCESS_TOKEN`, … */
+  fieldLabels: Record<string, string>;
+}
+
+const HELP_HINT = 'run "longbridge-token --help" for the flags, environment variables and exit codes';
+
+export const MAY_HAVE_REFRESHED =
+  'the request may have reached the server: if the refresh went through, the old token is no longer valid and the new one was lost. ' +
+  'Do not re-run blindly: first check whether the old token still works; if it does not, create a new token in the Longbridge developer console.';
+
+/** The client's own may-have-reached-server clause, dropped where the warning below says it in full. */
+function withoutReachedClause(message: string): string {
+  return message.replace(/; the request may have reached the server: if it was a refresh, the old token may already be invalid$/, '');
+}
+
+/** Maps any failure to its report. Never throws. */
+export function describeFailure(error: unknown, context: RunContext | undefined): Failure {
+  if (error instanceof UsageError) {
+    return { exitCode: EXIT.usage, lines: [`error: ${error.message}`, `hint: ${HELP_HINT}`] };
+  }
+  if (error instanceof InvalidInputError) {
+    const label = context?.fieldLabels[error.field] ?? error.field;
+    const message = error.message.startsWith(`${error.field}: `) ? `${label}: ${error.message.slice(error.field.length + 2)}` : error.message;
+    return { exitCode: EXIT.usage, lines: [`error: ${message}`, 'hint: nothing was sent; fix the value and run again (longbridge-token --help)'] };
+  }
+  if (error instanceof ApiError) {
+    const known = error.kind === 'unknown' ? 'unknown-api-error' : error.kind;
+    const lines = [`error: ${error.message}`, `hint: ${error.hint}`];
+    if (error.kind === 'signature-invalid' && context && !context.signed) {
+      lines.push(
+        'hint: this request was not signed: the live service signs every request; set LONGBRIDGE_APP_KEY and LONGBRIDGE_APP_SECRET (or the LONGPORT_ names)',
+      );
+    }
+    if (error.retryAfterMs !== undefined) {
+      lines.push(`retry-after: ${Math.ceil(error.retryAfterMs / 1000)} s (the server asks to wait that long)`);
+    }
+    if (error.kind === 'server-error') lines.push(`warning: ${MAY_HAVE_REFRESHED}`);
+    return { exitCode: EXIT[known], lines };
+  }
+  if (error instanceof InvalidResponseError) {
+    const lines = [`error: ${error.message}`];
+    if (error.status >= 400 && error.status < 500) {
+      lines.push(`hint: HTTP ${error.status} without the API's JSON envelope: check --base-url (a wrong host, a proxy or a captive portal?)`);
+    } else {
+      lines.push('hint: the server answered, but not with the documented JSON envelope; check --base-url, or try again later');
+      lines.push(`warning: ${MAY_HAVE_REFRESHED}`);
+    }
+    return { exitCode: EXIT['invalid-response'], lines };
+  }
+  if (error instanceof TimeoutError) {
+    return {
+      exitCode: EXIT.timeout,
+      lines: [
+        `error: ${withoutReachedClause(error.message)}`,
+        'hint: check the network and --base-url; raise --timeout-ms if the service is slow',
+        `warning: ${MAY_HAVE_REFRESHED}`,
+      ],
+    };
+  }
+  if (error instanceof NetworkError) {
+    const lines = [`error: ${withoutReachedClause(error.message)}`];
+    if (error.mayHaveReachedServer) {
+      lines.push('hint: the connection failed during the request; check the network, proxy and --base-url');
+      lines.push(`warning: ${MAY_HAVE_REFRESHED}`);
+    } else {
+      lines.push('hint: nothing reached the server (connection refused, host not found or TLS failure): check --base-url, DNS and proxy; it is safe to run again');
+    }
+    return { exitCode: EXIT.network, lines };
+  }
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return {
+    exitCode: EXIT.internal,
+    lines: [`error: unexpected failure: ${message}`, 'hint: this is a bug in longbridge-token: please report it (without your token)'],
+  };
+}
+
+const LINE_LIMIT = 2_000;
+
+/**
+ * Makes one line safe to print: every secret replaced, control characters (a server's
+ * message may carry terminal escapes or line breaks) escaped, and the length capped.
+ */
+export function redact(line: string, secrets: readonly string[]): string {
+  let out = line;
+  for (const secret of secrets) {
+    if (secret.length >= 6) out = out.split(secret).join('[redacted]');
+  }
+  // eslint-disable-next-line no-control-regex
+  out = out.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return out.length > LINE_LIMIT ? `${out.slice(0, LINE_LIMIT)}… (${out.length - LINE_LIMIT} more characters)` : out;
+}
