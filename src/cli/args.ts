@@ -38,7 +38,7 @@ export type Invocation =
   | { action: 'version' }
   | { action: 'run'; options: RefreshOptions };
 
-const OPTIONS = {
+export const CLI_OPTIONS = {
   aaid: { type: 'string' },
   channel: { type: 'string' },
   'expires-in': { type: 'string' },
@@ -60,7 +60,7 @@ export function parseCommandLine(argv: readonly string[], now: number): Invocati
   if (argv.length === 0) return { action: 'usage' };
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true, tokens: true });
+    parsed = parseArgs({ args: [...argv], options: CLI_OPTIONS, strict: true, allowPositionals: true, tokens: true });
   } catch (error) {
     throw new UsageError(parseArgsMessage((error as Error).message));
   }
