@@ -4,6 +4,7 @@
 // `additionalProperties: false`, the body's media type, the body being JSON at all).
 import type { components } from '../../generated/openapi.js';
 import type { ContractOperation } from './spec-operation.js';
+import { pointerSegment } from './spec-validator.js';
 
 export interface ProbeRequest {
   method: string;
@@ -97,7 +98,7 @@ export function deriveProbes(operation: ContractOperation, options: ProbeOptions
   const properties = schema.node.properties as Record<string, Record<string, unknown>>;
   const required: string[] = Array.isArray(schema.node.required) ? schema.node.required : [];
   for (const [field, property] of Object.entries(properties)) {
-    const at = `${schema.pointer}/properties/${field}`;
+    const at = `${schema.pointer}/properties/${pointerSegment(field)}`;
     if (required.includes(field)) {
       const { [field]: _dropped, ...rest } = validBody as Record<string, unknown>;
       forbidden(`missing-${field}`, `body without ${field}`, `${schema.pointer}/required`, withBody(rest));
