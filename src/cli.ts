@@ -3,10 +3,20 @@
 // a plain function the tests call in-process.
 import { main } from './cli/main.js';
 
+// Ctrl-C (or SIGTERM) ends the run with exit 130 and, once the request is out, the warning that
+// the refresh may have gone through; a second Ctrl-C kills at once.
+const interrupt = new AbortController();
+for (const name of ['SIGINT', 'SIGTERM'] as const) process.once(name, () => interrupt.abort());
+
+let stdinUsed = false;
 process.exitCode = await main(process.argv.slice(2), process.env, {
+  signal: interrupt.signal,
   stdout: process.stdout,
   stderr: process.stderr,
   get stdin() {
-    return process.stdin; // created only when --access-token - reads it
+    stdinUsed = true; // process.stdin is created only when --access-token - reads it
+    return process.stdin;
   },
 });
+if (stdinUsed) process.stdin.destroy(); // interrupted mid-read, it would keep the process alive
+

@@ -2,11 +2,11 @@
 // that injects every documented error, plus end-to-end runs of the real entry (src/cli.ts) as a
 // child process. Every failing run's stderr is scanned for the token, the app secret, the new
 // token and the signatures the server saw.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { accountChannelValues } from '../generated/openapi.js';
@@ -45,7 +45,11 @@ interface Run {
 }
 
 /** Runs main() in-process with only the given environment. */
-async function run(argv: string[], env: Record<string, string> = { LONGBRIDGE_ACCESS_TOKEN: TOKEN }, extra: { stdin?: string; now?: number } = {}): Promise<Run> {
+async function run(
+  argv: string[],
+  env: Record<string, string> = { LONGBRIDGE_ACCESS_TOKEN: TOKEN },
+  extra: { stdin?: string | Readable; now?: number; signal?: AbortSignal } = {},
+): Promise<Run> {
   let stdout = '';
   let stderr = '';
   const before = server.requests.length;
@@ -53,8 +57,9 @@ async function run(argv: string[], env: Record<string, string> = { LONGBRIDGE_AC
   const code = await main(argv, env, {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },
-    ...(extra.stdin !== undefined ? { stdin: Readable.from([Buffer.from(extra.stdin)]) } : {}),
+    ...(extra.stdin !== undefined ? { stdin: typeof extra.stdin === 'string' ? Readable.from([Buffer.from(extra.stdin)]) : extra.stdin } : {}),
     ...(extra.now !== undefined ? { now: () => extra.now! } : {}),
+    ...(extra.signal ? { signal: extra.signal } : {}),
   });
   return { code, stdout, stderr, sent: server.requests.length - before, ms: performance.now() - started };
 }
@@ -103,7 +108,7 @@ describe('help and version', () => {
       expect(HELP).toContain(name);
     }
     expect(HELP).toContain(`--channel ${accountChannelValues.join('|')}`);
-    for (const [code, meaning] of EXIT_CODE_TABLE) expect(HELP).toContain(`${String(code).padStart(2)}  ${meaning}`);
+    for (const [code, meaning] of EXIT_CODE_TABLE) expect(HELP).toContain(` ${String(code).padStart(3)}  ${meaning}`);
     expect(HELP).toContain(GLOBAL_BASE_URL);
     expect(HELP).toContain(CN_BASE_URL);
     expect(HELP).toMatch(/^Examples:$/m);
@@ -444,6 +449,27 @@ describe('transport failures', () => {
     expect(result.ms).toBeLessThan(1_500);
   });
 
+  it('interrupted while waiting for the reply → exit 130 and the warning', async () => {
+    server.setHandler(() => {});
+    const interrupt = new AbortController();
+    setTimeout(() => interrupt.abort(), 150);
+    const result = await run(['refresh-access', ...local()], undefined, { signal: interrupt.signal });
+    expectFailure(result, EXIT.interrupted);
+    expect(result.sent).toBe(1);
+    expect(result.stderr).toMatch(/^error: interrupted while waiting for the reply$/m);
+    expect(result.stderr).toMatch(/^warning: the request may have reached the server/m);
+  });
+
+  it('interrupted while reading the token from stdin → exit 130, nothing sent, no warning', async () => {
+    const interrupt = new AbortController();
+    setTimeout(() => interrupt.abort(), 100);
+    const stdin = new PassThrough(); // never ends
+    const result = await run(['refresh-access', '--access-token', '-', ...local()], {}, { stdin, signal: interrupt.signal });
+    expectFailure(result, EXIT.interrupted);
+    expect(result.sent).toBe(0);
+    expect(result.stderr).toBe('error: interrupted\nhint: nothing was sent\n');
+  });
+
   it('no failing run above printed a secret, and every one wrote nothing to stdout', () => {
     expect(failures.length).toBeGreaterThan(40);
     for (const failure of failures) {
@@ -472,7 +498,12 @@ describe('parseCommandLine', () => {
 });
 
 describe('the real entry, spawned (src/cli.ts through tsx)', () => {
-  function spawnCli(argv: string[], env: Record<string, string>, stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  function spawnCli(
+    argv: string[],
+    env: Record<string, string>,
+    stdin = '',
+    during?: (child: ChildProcess) => Promise<void>,
+  ): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
     return new Promise((resolve, reject) => {
       const started = performance.now();
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...argv], {
@@ -487,6 +518,7 @@ describe('the real entry, spawned (src/cli.ts through tsx)', () => {
       child.once('error', reject);
       child.once('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
       child.stdin.end(stdin);
+      during?.(child).catch(reject);
     });
   }
 
@@ -523,6 +555,19 @@ describe('the real entry, spawned (src/cli.ts through tsx)', () => {
     server.setHandler(() => {});
     const result = await spawnCli(['refresh', '--aaid', '1', '--channel', 'lb', '--timeout-ms', '200', '--base-url', server.url], { LONGBRIDGE_ACCESS_TOKEN: TOKEN });
     expect(result.code).toBe(EXIT.timeout);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('warning: the request may have reached the server');
+    expect(result.ms).toBeLessThan(5_000);
+  });
+
+  it('Ctrl-C while waiting for the reply: exit 130 and the warning, promptly', async () => {
+    server.setHandler(() => {});
+    const before = server.requests.length;
+    const result = await spawnCli(['refresh-access', '--base-url', server.url], { LONGBRIDGE_ACCESS_TOKEN: TOKEN }, '', async (child) => {
+      while (server.requests.length === before) await new Promise((r) => setTimeout(r, 20));
+      child.kill('SIGINT');
+    });
+    expect(result.code).toBe(EXIT.interrupted);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('warning: the request may have reached the server');
     expect(result.ms).toBeLessThan(5_000);

@@ -58,7 +58,7 @@ Output:
           error, a warning says the old token may already be invalid: do not re-run blindly.
 
 Exit codes:
-${EXIT_CODE_TABLE.map(([code, meaning]) => `  ${String(code).padStart(2)}  ${meaning}`).join('\n')}
+${EXIT_CODE_TABLE.map(([code, meaning]) => ` ${String(code).padStart(3)}  ${meaning}`).join('\n')}
 
 Examples:
   read -rs LONGBRIDGE_ACCESS_TOKEN && export LONGBRIDGE_ACCESS_TOKEN   # not echoed, not in history

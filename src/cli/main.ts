@@ -6,7 +6,7 @@ import { parseCommandLine, type RefreshOptions } from './args.js';
 import { resolveCredentials, type Env, type Stdin } from './credentials.js';
 import { EXIT } from './exit-codes.js';
 import { HELP } from './help.js';
-import { describeFailure, redact, type RunContext } from './report.js';
+import { describeFailure, Interrupted, redact, type RunContext } from './report.js';
 
 export interface Writer {
   write(chunk: string): unknown;
@@ -19,6 +19,8 @@ export interface CliIo {
   stdin?: Stdin;
   /** The clock for --expires-in, ms since the epoch; default Date.now. */
   now?: () => number;
+  /** Aborted on Ctrl-C by the process entry: the run ends with exit 130 (and the warning, once sent). */
+  signal?: AbortSignal;
 }
 
 export async function main(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
@@ -43,13 +45,14 @@ export async function main(argv: readonly string[], env: Env, io: CliIo): Promis
     if (options.token?.kind === 'stdin' && stdin().isTTY) {
       say('reading the access token from stdin (it is echoed): paste it, then press Enter and Ctrl-D');
     }
-    const credentials = await resolveCredentials(options.token, env, stdin);
+    const credentials = await untilAborted(resolveCredentials(options.token, env, stdin), io.signal);
     secrets.push(credentials.accessToken);
     if (credentials.appSecret !== undefined) secrets.push(credentials.appSecret);
     for (const warning of credentials.warnings) say(`warning: ${warning}`);
 
     context = {
       command: options.command,
+      requestStarted: false,
       signed: credentials.appKey !== undefined,
       fieldLabels: {
         accessToken: credentials.accessTokenSource,
@@ -74,7 +77,9 @@ export async function main(argv: readonly string[], env: Env, io: CliIo): Promis
     if (options.baseUrl !== undefined) clientOptions.baseUrl = options.baseUrl;
     if (options.timeoutMs !== undefined) clientOptions.timeoutMs = options.timeoutMs;
     const client = createTokenClient(clientOptions);
-    const data = await call(client, options);
+    if (io.signal?.aborted) throw new Interrupted();
+    context.requestStarted = true;
+    const data = await untilAborted(call(client, options, io.signal), io.signal);
     io.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
     return EXIT.ok;
   } catch (error) {
@@ -84,11 +89,29 @@ export async function main(argv: readonly string[], env: Env, io: CliIo): Promis
   }
 }
 
-function call(client: ReturnType<typeof createTokenClient>, options: RefreshOptions) {
+function call(client: ReturnType<typeof createTokenClient>, options: RefreshOptions, signal: AbortSignal | undefined) {
+  const callOptions = signal ? { signal } : {};
   if (options.command === 'refresh') {
-    return client.refreshToken({ aaid: options.aaid!, expiredAt: options.expiredAt! });
+    return client.refreshToken({ aaid: options.aaid!, expiredAt: options.expiredAt! }, callOptions);
   }
-  return client.refreshAccessToken(options.expiredAt === undefined ? {} : { expiredAt: options.expiredAt });
+  return client.refreshAccessToken(options.expiredAt === undefined ? {} : { expiredAt: options.expiredAt }, callOptions);
+}
+
+/** `promise`, or Interrupted as soon as `signal` aborts (the promise is left to settle unobserved). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(new Interrupted());
+  }
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(new Interrupted());
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(
+      (value) => (signal.removeEventListener('abort', abort), resolve(value)),
+      (error: unknown) => (signal.removeEventListener('abort', abort), reject(signal.aborted ? new Interrupted() : error)),
+    );
+  });
 }
 
 /**

@@ -13,6 +13,8 @@ export interface Failure {
 /** What the failure report needs to know about the run, to name flags and sources. */
 export interface RunContext {
   command: string;
+  /** Set once the request may have left: from then on an interruption may have refreshed. */
+  requestStarted: boolean;
   signed: boolean;
   /** Where each client field came from: `expiredAt` → `--expires-in`, `accessToken` → `LONGBRIDGE_ACCESS_TOKEN`, … */
   fieldLabels: Record<string, string>;
@@ -29,8 +31,21 @@ function withoutReachedClause(message: string): string {
   return message.replace(/; the request may have reached the server: if it was a refresh, the old token may already be invalid$/, '');
 }
 
+/** What main() rejects with when the run's signal aborts (Ctrl-C). */
+export class Interrupted extends Error {
+  override name = 'Interrupted';
+  constructor() {
+    super('interrupted');
+  }
+}
+
 /** Maps any failure to its report. Never throws. */
 export function describeFailure(error: unknown, context: RunContext | undefined): Failure {
+  if (error instanceof Interrupted) {
+    return context?.requestStarted
+      ? { exitCode: EXIT.interrupted, lines: ['error: interrupted while waiting for the reply', 'hint: see the warning below', `warning: ${MAY_HAVE_REFRESHED}`] }
+      : { exitCode: EXIT.interrupted, lines: ['error: interrupted', 'hint: nothing was sent'] };
+  }
   if (error instanceof UsageError) {
     return { exitCode: EXIT.usage, lines: [`error: ${error.message}`, `hint: ${HELP_HINT}`] };
   }
