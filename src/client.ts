@@ -161,7 +161,9 @@ function networkFailure(error: unknown, origin: string): unknown {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
   const code = typeof cause?.code === 'string' ? cause.code : undefined;
   const why = code ?? String(cause?.message ?? error.message);
-  const mayHaveReachedServer = !(code && (NEVER_SENT.has(code) || TLS_FAILURE.test(code)));
+  // fetch refuses blocked ports ("bad port") before connecting.
+  const neverSent = code ? NEVER_SENT.has(code) || TLS_FAILURE.test(code) : cause?.message === 'bad port';
+  const mayHaveReachedServer = !neverSent;
   return new NetworkError(`request to ${origin} failed: ${why}`, { cause: error, mayHaveReachedServer });
 }
 

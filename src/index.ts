@@ -1,5 +1,6 @@
-export { createTokenClient, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS } from './client.js';
-export type { AccountChannel, CallOptions, RequestContentType, TokenClient, TokenClientOptions } from './client.js';
+export { createTokenClient, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, DEFAULT_TOKEN_LIFETIME_MS } from './client.js';
+export type { AccountChannel, CallOptions, RefreshAccessTokenInput, RequestContentType, TokenClient, TokenClientOptions } from './client.js';
+export type { RetryPolicy } from './retry.js';
 export type { RefreshTokenData } from './envelope.js';
 export type { RefreshTokenBody, RefreshTokenInput } from './refresh-input.js';
 export { TokenApiError } from './errors/token-api-error.js';

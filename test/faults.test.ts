@@ -213,3 +213,10 @@ describe('secrets', () => {
     }
   });
 });
+
+describe('a blocked port', () => {
+  it('→ NetworkError that knows the request never left (fetch refuses it before connecting)', async () => {
+    const error = await client({ baseUrl: 'http://127.0.0.1:9' }).refreshToken(input).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'NetworkError', mayHaveReachedServer: false });
+  });
+});
