@@ -1,17 +1,32 @@
 // `npm run build` → dist/: the package as published.
-// - index: the client entry, for every runtime (no `node:` import), ESM + CJS + .d.ts/.d.cts;
+// - index, file-store: libraries, ESM + CJS + .d.ts/.d.cts. `index` is the client entry for
+//   every runtime (no `node:` import); `file-store` is Node-only. Split chunks let both
+//   share one copy of shared classes (TokenStoreError), so `instanceof` holds across them.
 //   openapi-fetch stays an external runtime dependency.
+// - cli, contract/cli: Node executables (bin), ESM, their dev-only dependencies (ajv, yaml)
+//   bundled in, so the package's runtime dependency stays openapi-fetch alone.
 import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts' },
+    entry: { index: 'src/index.ts', 'file-store': 'src/file-token-store.ts' },
     format: ['esm', 'cjs'],
     platform: 'neutral',
     target: 'es2022',
     dts: true,
+    splitting: true,
     clean: true,
-    sourcemap: false,
-    external: ['openapi-fetch'],
+    external: ['openapi-fetch', /^node:/],
   },
+  ...(['cli', 'contract/cli'] as const).map((name) => ({
+    entry: { [name]: name === 'cli' ? 'src/cli.ts' : 'src/contract/cli.ts' },
+    format: ['esm' as const],
+    platform: 'node' as const,
+    target: 'node20',
+    // Bundled CommonJS dependencies (yaml, ajv) call require(): give the ESM bundle one.
+    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
+    splitting: false,
+    external: ['openapi-fetch'],
+    noExternal: [/^(?!openapi-fetch$)/],
+  })),
 ]);

@@ -31,7 +31,13 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('the packed tarball', () => {
   it('holds the build, the spec, README and LICENSE, and no tests, fixtures or sources', () => {
-    expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'openapi.yaml', 'README.md', 'LICENSE', 'package.json']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts',
+        'dist/file-store.js', 'dist/file-store.cjs', 'dist/file-store.d.ts', 'dist/file-store.d.cts',
+        'dist/cli.js', 'dist/contract/cli.js', 'openapi.yaml', 'openapi.json', 'README.md', 'LICENSE', 'package.json',
+      ]),
+    );
     const unwanted = files.filter((f) => /^(test|src|scripts|examples|generated|\.ci)\/|fixture|\.env|\.pem$|\.key$|\.tgz$/.test(f));
     expect(unwanted).toEqual([]);
   });
@@ -49,6 +55,32 @@ describe('the packed tarball', () => {
   it('works with require (CJS)', () => {
     const out = run(process.execPath, ['-e', "const m = require('longbridge-token-api'); console.log(typeof m.createTokenClient, new m.ApiError({ code: 401003, message: 'x', status: 401 }).kind)"], project);
     expect(out.trim()).toBe('function token-expired');
+  });
+
+  it('has a Node-only file store entry for import and require, sharing error classes with the main entry', () => {
+    const esm = run(
+      process.execPath,
+      ['--input-type=module', '-e', "import { FileTokenStore, TokenStoreError as A } from 'longbridge-token-api/file-store'; import { TokenStoreError as B } from 'longbridge-token-api'; console.log(typeof FileTokenStore, A === B)"],
+      project,
+    );
+    expect(esm.trim()).toBe('function true');
+    const cjs = run(process.execPath, ['-e', "console.log(typeof require('longbridge-token-api/file-store').FileTokenStore)"], project);
+    expect(cjs.trim()).toBe('function');
+  });
+
+  it('ships the spec as YAML and JSON through exports', () => {
+    const out = run(
+      process.execPath,
+      ['-e', "const spec = require('longbridge-token-api/openapi.json'); console.log(spec.openapi, require.resolve('longbridge-token-api/openapi.yaml').endsWith('openapi.yaml'))"],
+      project,
+    );
+    expect(out.trim()).toBe('3.0.3 true');
+  });
+
+  it('installs both command-line tools, which run from the tarball', () => {
+    const bin = join(project, 'node_modules/.bin');
+    expect(run(join(bin, 'longbridge-token'), ['--version'], project).trim()).toMatch(/^(longbridge-token-api )?\d+\.\d+\.\d+/);
+    expect(run(join(bin, 'longbridge-token-contract'), ['--help'], project)).toContain('--base-url');
   });
 
   it('type-checks a consumer’s .ts file against the packed types (node16 and bundler resolution)', () => {

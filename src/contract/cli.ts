@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // Entry point of the contract suite (`npm run contract`, bin `longbridge-token-contract`).
 import { writeFileSync } from 'node:fs';
 import { parseCliArgs, USAGE } from './cli-options.js';
