@@ -1,18 +1,23 @@
 // `npm run size`: the client entry as a browser gets it — src/index.ts bundled with
 // openapi-fetch for the browser platform (a `node:` import would fail the build, which
-// proves the entry runs in browsers and edge runtimes), minified, gzipped — against a budget.
+// proves the entry runs in browsers and edge runtimes), minified, gzipped — against budgets.
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
 /**
- * The issue's target is 5 kB; see README "Performance" for why this entry is larger and
- * what it holds. The budget is the measured size plus a small margin, so growth fails CI.
+ * The issue's target is 5 kB for the entry; it is not met (README "Performance" says what
+ * the bytes are). These budgets are the measured sizes plus a small margin, so growth fails CI.
  */
-const BUDGET_BYTES = 7_700;
+const BUDGETS = {
+  'whole client entry (all exports)': { code: "export * from './src/index.ts';", budget: 10_600 },
+  'createTokenClient alone (tree-shaken)': { code: "export { createTokenClient } from './src/index.ts';", budget: 8_000 },
+  'openapi-fetch alone': { code: "export { default } from 'openapi-fetch';", budget: Infinity },
+};
 
-async function gzippedSize(entry: string): Promise<{ minified: number; gzipped: number }> {
+let over = false;
+for (const [name, { code, budget }] of Object.entries(BUDGETS)) {
   const result = await build({
-    entryPoints: [entry],
+    stdin: { contents: code, resolveDir: process.cwd(), loader: 'ts' },
     bundle: true,
     minify: true,
     format: 'esm',
@@ -21,15 +26,10 @@ async function gzippedSize(entry: string): Promise<{ minified: number; gzipped: 
     write: false,
     logLevel: 'error',
   });
-  const code = result.outputFiles[0]!.contents;
-  return { minified: code.byteLength, gzipped: gzipSync(code, { level: 9 }).byteLength };
+  const bytes = result.outputFiles[0]!.contents;
+  const gzipped = gzipSync(bytes, { level: 9 }).byteLength;
+  const verdict = budget === Infinity ? '' : gzipped <= budget ? `ok (budget ${budget})` : `OVER budget ${budget}`;
+  over ||= gzipped > budget;
+  console.log(`${name.padEnd(40)} ${String(bytes.byteLength).padStart(7)} B min ${String(gzipped).padStart(7)} B min+gzip  ${verdict}`);
 }
-
-const client = await gzippedSize('src/index.ts');
-const openapiFetch = await gzippedSize('node_modules/openapi-fetch/dist/index.mjs');
-const row = (name: string, s: { minified: number; gzipped: number }) =>
-  `${name.padEnd(34)} ${String(s.minified).padStart(7)} B min  ${String(s.gzipped).padStart(6)} B min+gzip`;
-console.log(row('client entry (with openapi-fetch)', client));
-console.log(row('openapi-fetch alone', openapiFetch));
-console.log(`budget ${BUDGET_BYTES} B min+gzip: ${client.gzipped <= BUDGET_BYTES ? 'ok' : 'OVER'}`);
-if (client.gzipped > BUDGET_BYTES) process.exit(1);
+if (over) process.exit(1);
