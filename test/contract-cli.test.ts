@@ -24,7 +24,8 @@ function contract(args: string[], env: Record<string, string> = {}): Promise<{ c
   });
 }
 
-describe('npm run contract', () => {
+// Each case spawns tsx (about 0.5 s each, much more on a loaded 2-core runner).
+describe('npm run contract', { timeout: 90_000 }, () => {
   it('exits 0 against the Prism mock and prints every check; the token never appears', async () => {
     const { code, stdout, stderr } = await contract(['--base-url', inject('prismUrl'), '--access-token', ACCESS_TOKEN]);
     expect(stderr).toBe('');
