@@ -17,6 +17,7 @@ export {
   DEFAULT_BACKOFF_MAX_MS,
 } from './token-manager.js';
 export type { CurrentToken, RefreshFunction, RefreshResult, TokenErrorContext, TokenManagerOptions } from './token-manager.js';
+export { clientRefresh, type ClientRefreshOptions } from './client-refresh.js';
 export { MemoryTokenStore } from './token-store.js';
 export type { StoredToken, TokenStore } from './token-store.js';
 export { TokenUnavailableError, type TokenUnavailableReason } from './errors/token-unavailable-error.js';

@@ -1,0 +1,36 @@
+// The bridge from the HTTP client to the TokenManager: a RefreshFunction that calls the API
+// authorised with the manager's current token.
+import { createTokenClient, DEFAULT_TOKEN_LIFETIME_MS, type TokenClientOptions } from './client.js';
+import { InvalidInputError } from './errors/invalid-input-error.js';
+import type { RefreshFunction } from './token-manager.js';
+
+export interface ClientRefreshOptions extends Omit<TokenClientOptions, 'accessToken'> {
+  /**
+   * Without `aaid`: the live form, `GET /v1/token/refresh` (`refreshAccessToken`), as the
+   * live service and the official SDKs use it. With `aaid`: the seed's form,
+   * `POST /v1/openapi/token/refresh` (`refreshToken`) for that account.
+   */
+  aaid?: string;
+  /** Lifetime asked for each new token. Default 90 days, as the official SDKs. */
+  lifetimeMs?: number;
+}
+
+/**
+ * A RefreshFunction for `new TokenManager({ refresh })`. Its options are checked here, at
+ * once (as `createTokenClient` checks them), not at the first refresh.
+ */
+export function clientRefresh(options: ClientRefreshOptions): RefreshFunction {
+  const { aaid, lifetimeMs = DEFAULT_TOKEN_LIFETIME_MS, ...clientOptions } = options;
+  if (!Number.isInteger(lifetimeMs) || lifetimeMs <= 0) {
+    throw new InvalidInputError('lifetimeMs', `must be a whole number of ms above 0, got ${String(lifetimeMs)}`);
+  }
+  // Validates every client option now; the token is the manager's, given per refresh.
+  createTokenClient({ ...clientOptions, accessToken: 'validation-only' });
+  const now = clientOptions.now ?? Date.now;
+  return async (current) => {
+    const client = createTokenClient({ ...clientOptions, accessToken: current.token });
+    const expiredAt = new Date(now() + lifetimeMs);
+    const data = aaid === undefined ? await client.refreshAccessToken({ expiredAt }) : await client.refreshToken({ aaid, expiredAt });
+    return { token: data.token, expiresAt: data.expired_at };
+  };
+}
