@@ -2,18 +2,19 @@
 // measured side by side in one run, interleaved, against one loopback server in a separate
 // process. Prints medians (wall and this process's CPU) and ratios; asserts nothing.
 import { execFileSync, fork } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import createClient from 'openapi-fetch';
 import type { paths } from '../generated/openapi.js';
 import { createHmac } from 'node:crypto';
-import { createTokenClient } from '../src/index.js';
+import { clientRefresh, createTokenClient, TokenManager } from '../src/index.js';
 import { sha1Hex } from '../src/sha1.js';
 import type { Signer } from '../src/signing.js';
 import { createTransport, EdgeRequest } from '../src/transport.js';
 import { DEFAULT_RETRY } from '../src/retry.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const root = fileURLToPath(new URL('..', import.meta.url));
+execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'ignore' }); // the cold-import test imports dist/
 const CALLS = Number(process.env.BENCH_CALLS ?? 200); // per variant per round
 
 const server = fork(fileURLToPath(new URL('./server.mjs', import.meta.url)), { stdio: 'inherit' });
@@ -91,14 +92,61 @@ for (const [name, s] of samples) {
   const [wall, cpu] = [median(s.wall), median(s.cpu)];
   console.log(`${name.padEnd(32)} ${wall.toFixed(1).padStart(8)} ${(wall / baseWall).toFixed(2).padStart(6)} ${cpu.toFixed(1).padStart(8)} ${(cpu / baseCpu).toFixed(2).padStart(6)}`);
 }
+
+// TokenManager.getToken() with a cached token: the hot path, in ns per call.
+const cachedManager = new TokenManager({ refresh: async () => ({ token: 'never', expiresAt: '2099-01-01T00:00:00Z' }), initial: { token: 'T', expiresAt: Date.now() + 30 * 24 * 3600 * 1000 } });
+await cachedManager.getToken(); // loads the store once
+const hot = { call: [] as number[], awaited: [] as number[] };
+for (let round = 0; round < ROUNDS; round++) {
+  const n = 200_000;
+  let t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) void cachedManager.getToken();
+  hot.call.push(Number(process.hrtime.bigint() - t0) / n);
+  t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await cachedManager.getToken();
+  hot.awaited.push(Number(process.hrtime.bigint() - t0) / n);
+}
+console.log(`\nTokenManager.getToken() with a cached token (ns per call, median of ${ROUNDS} rounds × 200 000)`);
+console.log(`${'getToken() (returns the cached promise)'.padEnd(44)} ${median(hot.call).toFixed(1).padStart(8)}`);
+console.log(`${'await getToken()'.padEnd(44)} ${median(hot.awaited).toFixed(1).padStart(8)}`);
+
+// Fan-in: 10 000 concurrent getToken() on a token inside the refresh window → one request.
+const requestsSoFar = () =>
+  new Promise<number>((resolve) => {
+    server.once('message', (m: { requests: number }) => resolve(m.requests));
+    server.send('count');
+  });
+const FAN_IN = 10_000;
+console.log(`\nfan-in: ${FAN_IN} concurrent getToken() on an expiring token vs one caller (median of ${ROUNDS} rounds)`);
+for (const [label, refreshBase] of [['loopback, immediate reply', baseUrl], ['reply after 20 ms (a real network)', `${baseUrl}/slow`]] as const) {
+  const fanIn = { single: [] as number[], fan: [] as number[], requests: [] as number[] };
+  const expiringManager = () =>
+    new TokenManager({ refresh: clientRefresh({ accountChannel: 'lb', baseUrl: refreshBase }), initial: { token: 'EXPIRING', expiresAt: Date.now() + 60_000 } });
+  for (let round = 0; round < ROUNDS; round++) {
+    const one = expiringManager();
+    let t0 = process.hrtime.bigint();
+    await one.getToken();
+    fanIn.single.push(Number(process.hrtime.bigint() - t0) / 1e3);
+    const many = expiringManager();
+    const before = await requestsSoFar();
+    t0 = process.hrtime.bigint();
+    const tokens = await Promise.all(Array.from({ length: FAN_IN }, () => many.getToken()));
+    fanIn.fan.push(Number(process.hrtime.bigint() - t0) / 1e3);
+    fanIn.requests.push((await requestsSoFar()) - before);
+    if (new Set(tokens).size !== 1) throw new Error('callers got different tokens');
+  }
+  const [single, fan] = [median(fanIn.single), median(fanIn.fan)];
+  console.log(
+    `${label.padEnd(36)} requests per round: ${[...new Set(fanIn.requests)].join(', ')}; one caller ${single.toFixed(0)} µs, ${FAN_IN} callers ${fan.toFixed(0)} µs, ratio ${(fan / single).toFixed(2)}`,
+  );
+}
+
 server.send('stop');
 
 // Cold import: a fresh Node process imports the built package, or openapi-fetch alone, by
 // name as a consumer does (resolution included; the package resolves itself through its
 // `exports`); interleaved, the time of the import() itself, median of IMPORTS runs each.
 const IMPORTS = Number(process.env.BENCH_IMPORTS ?? 21);
-const root = fileURLToPath(new URL('..', import.meta.url));
-if (!existsSync(`${root}dist/index.js`)) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
 const targets = { 'longbridge-token-api': 'longbridge-token-api', 'openapi-fetch alone': 'openapi-fetch' };
 const importTimes = new Map<string, number[]>(Object.keys(targets).map((k) => [k, []]));
 for (let i = 0; i < IMPORTS; i++) {

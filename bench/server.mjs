@@ -16,10 +16,14 @@ let requests = 0;
 const server = createServer((req, res) => {
   requests++;
   req.resume();
-  req.on('end', () => {
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-    res.end(body);
-  });
+  // Under /slow the reply waits 20 ms, like a refresh over a real network.
+  const delay = req.url?.startsWith('/slow/') ? 20 : 0;
+  req.on('end', () =>
+    setTimeout(() => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+    }, delay),
+  );
 });
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => process.send?.({ port: server.address().port }));
