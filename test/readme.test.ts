@@ -3,9 +3,8 @@ import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-const example = readFileSync(new URL('../examples/refresh.ts', import.meta.url), 'utf8');
-
-it('README shows examples/refresh.ts verbatim', () => {
+it.each(['refresh.ts', 'token-manager.ts'])('README shows examples/%s verbatim', (file) => {
+  const example = readFileSync(new URL(`../examples/${file}`, import.meta.url), 'utf8');
   expect(readme).toContain('```ts\n' + example + '```');
 });
 
