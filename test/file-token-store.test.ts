@@ -5,11 +5,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inspect } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { FileTokenStore, TokenStoreError } from '../src/file-token-store.js';
 import { InvalidInputError, TokenManager } from '../src/index.js';
+import { rejectionOf, views } from './helpers/views.js';
 
 const SECRET = 'SECRET-FILE-TOKEN-9b1d77';
 const EXPIRES = Date.parse('2099-01-01T00:00:00.000Z');
@@ -26,20 +26,6 @@ beforeEach(async () => {
 
 const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
 const tempsIn = async (path: string) => (await readdir(path)).filter((f) => f.endsWith('.tmp'));
-
-/** Every view of a value a log line or a report could show. */
-function views(value: unknown): string {
-  return [inspect(value, { depth: 10, showHidden: true }), JSON.stringify(value) ?? '', String(value)].join('\n');
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** A pid that is certainly not running: a child that has exited. */
 function deadPid(): number {

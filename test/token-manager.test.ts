@@ -2,7 +2,6 @@
 // with back-off, expiry, the store (load on first use, save after refresh, save failures),
 // refresh-result checks, option checks, and that the token never leaks.
 import { readFileSync } from 'node:fs';
-import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -24,26 +23,13 @@ import {
   type TokenManagerOptions,
   type TokenStore,
 } from '../src/index.js';
+import { rejectionOf, views } from './helpers/views.js';
 
 const OLD = 'SECRET-OLD-TOKEN-7c1e90';
 const NEW = 'SECRET-NEW-TOKEN-e44a02';
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-
-/** Every view of a value a log line or a report could show. */
-function views(value: unknown): string {
-  return [inspect(value, { depth: 10, showHidden: true, getters: true }), JSON.stringify(value) ?? '', String(value)].join('\n');
-}
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
 
 function deferred<T>() {
   let resolve!: (value: T) => void;
