@@ -435,7 +435,8 @@ describe('transport failures', () => {
     server.setHandler((_req, _res, socket) => void socket.destroy());
     const result = await run(['refresh', '--aaid', '1', '--channel', 'lb', ...local()]);
     expectFailure(result, EXIT.network);
-    expect(result.stderr).toMatch(/^warning: the request may have reached the server: if the refresh went through, the old token is no longer valid/m);
+    expect(result.stderr).toMatch(/^error: .*the request may have reached the server: if it was a refresh, the old token may already be invalid$/m);
+    expect(result.stderr).toMatch(/^warning: Do not re-run blindly/m);
     expect(result.stderr.match(/may have reached the server/g)).toHaveLength(1);
   });
 
@@ -443,8 +444,8 @@ describe('transport failures', () => {
     server.setHandler(() => {}); // never answers
     const result = await run(['refresh-access', '--timeout-ms', '200', ...local()]);
     expectFailure(result, EXIT.timeout);
-    expect(result.stderr).toContain('error: no complete reply within 200 ms');
-    expect(result.stderr).toMatch(/^warning: the request may have reached the server/m);
+    expect(result.stderr).toMatch(/^error: no complete reply within 200 ms; the request may have reached the server/m);
+    expect(result.stderr).toMatch(/^warning: Do not re-run blindly/m);
     expect(result.ms).toBeGreaterThanOrEqual(190);
     expect(result.ms).toBeLessThan(1_500);
   });
@@ -556,7 +557,8 @@ describe('the real entry, spawned (src/cli.ts through tsx)', () => {
     const result = await spawnCli(['refresh', '--aaid', '1', '--channel', 'lb', '--timeout-ms', '200', '--base-url', server.url], { LONGBRIDGE_ACCESS_TOKEN: TOKEN });
     expect(result.code).toBe(EXIT.timeout);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toContain('warning: the request may have reached the server');
+    expect(result.stderr).toContain('the request may have reached the server');
+    expect(result.stderr).toContain('warning: Do not re-run blindly');
     expect(result.ms).toBeLessThan(5_000);
   });
 

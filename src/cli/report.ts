@@ -22,14 +22,11 @@ export interface RunContext {
 
 const HELP_HINT = 'run "longbridge-token --help" for the flags, environment variables and exit codes';
 
-export const MAY_HAVE_REFRESHED =
-  'the request may have reached the server: if the refresh went through, the old token is no longer valid and the new one was lost. ' +
+const DO_NOT_RERUN =
   'Do not re-run blindly: first check whether the old token still works; if it does not, create a new token in the Longbridge developer console.';
 
-/** The client's own may-have-reached-server clause, dropped where the warning below says it in full. */
-function withoutReachedClause(message: string): string {
-  return message.replace(/; the request may have reached the server: if it was a refresh, the old token may already be invalid$/, '');
-}
+export const MAY_HAVE_REFRESHED =
+  `the request may have reached the server: if the refresh went through, the old token is no longer valid and the new one was lost. ${DO_NOT_RERUN}`;
 
 /** What main() rejects with when the run's signal aborts (Ctrl-C). */
 export class Interrupted extends Error {
@@ -82,17 +79,17 @@ export function describeFailure(error: unknown, context: RunContext | undefined)
     return {
       exitCode: EXIT.timeout,
       lines: [
-        `error: ${withoutReachedClause(error.message)}`,
+        `error: ${error.message}`, // says the request may have reached the server
         'hint: check the network and --base-url; raise --timeout-ms if the service is slow',
-        `warning: ${MAY_HAVE_REFRESHED}`,
+        `warning: ${DO_NOT_RERUN}`,
       ],
     };
   }
   if (error instanceof NetworkError) {
-    const lines = [`error: ${withoutReachedClause(error.message)}`];
+    const lines = [`error: ${error.message}`]; // says so when the request may have reached the server
     if (error.mayHaveReachedServer) {
       lines.push('hint: the connection failed during the request; check the network, proxy and --base-url');
-      lines.push(`warning: ${MAY_HAVE_REFRESHED}`);
+      lines.push(`warning: ${DO_NOT_RERUN}`);
     } else {
       lines.push('hint: nothing reached the server (connection refused, host not found or TLS failure): check --base-url, DNS and proxy; it is safe to run again');
     }
