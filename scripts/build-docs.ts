@@ -67,11 +67,14 @@ export async function buildDocs(options: { specFile?: string; outFile?: string }
   }
 }
 
-/** True when the page is missing or older than the spec, the template or the Redoc options. */
+/** The build's own sources, beside the spec: a change to any of them makes the page stale. */
+const BUILD_SOURCES = [TEMPLATE_FILE, REDOC_OPTIONS_FILE, fileURLToPath(import.meta.url), join(ROOT, 'scripts/distribute-all-of.ts')];
+
+/** True when the page is missing or older than the spec or anything the build uses. */
 export function docsAreStale(outFile = DOCS_FILE, specFile = SPEC_FILE): boolean {
   if (!existsSync(outFile)) return true;
   const built = statSync(outFile).mtimeMs;
-  return [specFile, TEMPLATE_FILE, REDOC_OPTIONS_FILE].some((source) => statSync(source).mtimeMs > built);
+  return [specFile, ...BUILD_SOURCES].some((source) => existsSync(source) && statSync(source).mtimeMs > built);
 }
 
 /** Swaps the CDN logo for the inline one and checks nothing else is loaded from a CDN. */
