@@ -129,9 +129,10 @@ describe('API docs rendered in Chromium', () => {
   describe.skipIf(skipReason !== undefined)('the built page', () => {
     let browser: Browser | undefined;
     let server: DocsServer | undefined;
-    const work = mkdtempSync(join(tmpdir(), 'lb-docs-test-'));
+    let work = '';
 
     beforeAll(async () => {
+      work = mkdtempSync(join(tmpdir(), 'lb-docs-test-'));
       const built = await buildDocs({ outFile: join(work, 'index.html') });
       browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
       const opened = await openDocs(browser, built.file);
@@ -150,7 +151,7 @@ describe('API docs rendered in Chromium', () => {
     afterAll(async () => {
       await browser?.close();
       await server?.close();
-      rmSync(work, { recursive: true, force: true });
+      if (work) rmSync(work, { recursive: true, force: true });
     });
 
     it('renders with no network: nothing requested outside 127.0.0.1, no script errors', () => {
