@@ -18,10 +18,12 @@ export interface paths {
          * @description Issues a new access token for the account `aaid`, valid until `expired_at`: this is
          *     how a token is refreshed. 为账户 `aaid` 创建一个新的访问 token，有效期至 `expired_at`，以此完成刷新。
          *
+         *     - Headers / 请求头: `Authorization` (required: the access token, raw, no `Bearer`
+         *       prefix / 必填，访问 token 原样传入), `Account-Channel` (required / 必填, below) and
+         *       `Content-Type: application/json; charset=utf-8` (fixed / 固定值: the request body's
+         *       media type below).
          *     - Permission required / 权限要求: **none / 无**.
          *     - Seed last updated / 最后更新于: **2022-04-21**.
-         *     - `Content-Type` is fixed / 固定值: `application/json; charset=utf-8` (the request
-         *       body's media type below).
          *     - A successful refresh invalidates the old token; if the reply is lost, do not
          *       blindly re-send the request. 刷新成功后旧 token 失效；若响应丢失，请勿盲目重试。
          */
@@ -86,17 +88,20 @@ export interface components {
             aaid: string;
         };
         /**
-         * @description Success envelope / 成功响应体: `code` 0, the new token in `data`, and the message under
-         *     `message` or `msg` (see MessageKey).
+         * @description Success envelope / 成功响应体: `code` 0 and the new token in `data`, with the message
+         *     under `message` (live service, seed example) or `msg` (seed field table); at least one
+         *     of the two is present. 错误描述字段名为 `message` 或 `msg`（至少其一）。
          */
-        RefreshTokenSuccess: {
+        RefreshTokenSuccess: (components["schemas"]["SuccessFields"] & components["schemas"]["WithMessage"]) | (components["schemas"]["SuccessFields"] & components["schemas"]["WithMsg"]);
+        /** @description `code` and `data` of a success / 成功响应的 `code` 与 `data`. */
+        SuccessFields: {
             /**
              * @description Error code; 0 means success / 错误码，0 表示成功.
              * @enum {integer}
              */
             code: 0;
             data: components["schemas"]["RefreshTokenData"];
-        } & components["schemas"]["MessageKey"];
+        };
         /** @description The new token and its account / 新 token 及其账户信息. */
         RefreshTokenData: {
             /** @description The new access token / 新的 token. */
@@ -125,10 +130,13 @@ export interface components {
             account_channel: components["schemas"]["AccountChannel"];
         };
         /**
-         * @description Failure envelope / 失败响应体: non-zero `code`, `data: null`, and the message under
-         *     `message` or `msg` (see MessageKey).
+         * @description Failure envelope / 失败响应体: non-zero `code` and `data: null`, with the message under
+         *     `message` (live service) or `msg` (seed field table); at least one of the two is present.
+         *     错误描述字段名为 `message` 或 `msg`（至少其一）。
          */
-        ErrorEnvelope: {
+        ErrorEnvelope: (components["schemas"]["ErrorFields"] & components["schemas"]["WithMessage"]) | (components["schemas"]["ErrorFields"] & components["schemas"]["WithMsg"]);
+        /** @description `code` and `data` of a failure / 失败响应的 `code` 与 `data`. */
+        ErrorFields: {
             /** @description Error code, non-zero / 错误码，非 0 表示失败. */
             code: number;
             /**
@@ -136,13 +144,7 @@ export interface components {
              * @enum {object|null}
              */
             data: never | null;
-        } & components["schemas"]["MessageKey"];
-        /**
-         * @description The envelope's message, under `message` or `msg` (at least one). The seed's field
-         *     table says `msg`; its example, the live service and the official SDKs say `message`.
-         *     信封中的错误描述：字段名为 `message` 或 `msg`（至少其一）。种子字段表写作 `msg`，示例与线上服务写作 `message`。
-         */
-        MessageKey: components["schemas"]["WithMessage"] | components["schemas"]["WithMsg"];
+        };
         WithMessage: {
             /** @description Error description (live-service key) / 错误描述（线上服务字段名）. */
             message: string;
@@ -307,4 +309,4 @@ type ReadonlyArray<T> = [
     unknown[]
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
 export const accountChannelValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AccountChannel"]> = ["lb", "pspl_sg"];
-export const refreshTokenSuccessCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RefreshTokenSuccess"]["code"]> = [0];
+export const successFieldsCodeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SuccessFields"]["code"]> = [0];

@@ -11,8 +11,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { parse } from 'yaml';
-import { distributeAllOf } from './distribute-all-of.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SPEC_FILE = join(ROOT, 'openapi.yaml');
@@ -41,12 +39,10 @@ export async function buildDocs(options: { specFile?: string; outFile?: string }
   const outFile = options.outFile ?? DOCS_FILE;
   const work = mkdtempSync(join(tmpdir(), 'lb-docs-'));
   try {
-    const specForDocs = join(work, 'openapi.json');
-    writeFileSync(specForDocs, JSON.stringify(distributeAllOf(parse(readFileSync(specFile, 'utf8')))));
     const rendered = join(work, 'index.html');
     await promisify(execFile)(
       process.execPath,
-      [REDOCLY_CLI, 'build-docs', specForDocs, '--inlineBundle', '--template', TEMPLATE_FILE, '--openapi', REDOC_OPTIONS_FILE, '-o', rendered],
+      [REDOCLY_CLI, 'build-docs', specFile, '--inlineBundle', '--template', TEMPLATE_FILE, '--openapi', REDOC_OPTIONS_FILE, '-o', rendered],
       {
         cwd: ROOT,
         env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
@@ -68,7 +64,7 @@ export async function buildDocs(options: { specFile?: string; outFile?: string }
 }
 
 /** The build's own sources, beside the spec: a change to any of them makes the page stale. */
-const BUILD_SOURCES = [TEMPLATE_FILE, REDOC_OPTIONS_FILE, fileURLToPath(import.meta.url), join(ROOT, 'scripts/distribute-all-of.ts')];
+const BUILD_SOURCES = [TEMPLATE_FILE, REDOC_OPTIONS_FILE, fileURLToPath(import.meta.url)];
 
 /** True when the page is missing or older than the spec or anything the build uses. */
 export function docsAreStale(outFile = DOCS_FILE, specFile = SPEC_FILE): boolean {

@@ -26,16 +26,16 @@ const ERROR_PROBES = ['missing-authorization', 'missing-account-channel', 'unkno
 const EXPECTED: Record<DefectName, { fails: string[]; warns?: string[]; rule: { location: string; message?: RegExp } }> = {
   'message-key-missing': {
     fails: ['valid-refresh/success-body'],
-    rule: { location: '#/components/schemas/MessageKey/anyOf' },
+    rule: { location: '#/components/schemas/RefreshTokenSuccess/anyOf' },
   },
   'code-as-string': {
     fails: ['valid-refresh/success-body'],
-    rule: { location: '#/components/schemas/RefreshTokenSuccess/allOf/0/properties/code/type', message: /integer/ },
+    rule: { location: '#/components/schemas/SuccessFields/properties/code/type', message: /integer/ },
   },
   'error-code-as-string': {
     fails: ERROR_PROBES.map((probe) => `${probe}/error-envelope`),
     warns: ['body-not-json/error-envelope'],
-    rule: { location: '#/components/schemas/ErrorEnvelope/allOf/0/properties/code/type', message: /integer/ },
+    rule: { location: '#/components/schemas/ErrorFields/properties/code/type', message: /integer/ },
   },
   'token-missing': {
     fails: ['valid-refresh/success-body'],
