@@ -18,12 +18,11 @@ const server = createServer((req, res) => {
   req.resume();
   // Under /slow the reply waits 20 ms, like a refresh over a real network.
   const delay = req.url?.startsWith('/slow/') ? 20 : 0;
-  req.on('end', () =>
-    setTimeout(() => {
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-      res.end(body);
-    }, delay),
-  );
+  const send = () => {
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+  req.on('end', () => (delay ? setTimeout(send, delay) : send()));
 });
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => process.send?.({ port: server.address().port }));
