@@ -57,18 +57,67 @@ export function createSpecValidator(spec: SpecDocument = loadSpec()): SpecValida
   ajv.addSchema(spec, 'openapi.yaml');
   const where = pointersOf(spec);
   const compiled = new Map<string, ValidateFunction>();
+  const check = (pointer: string, value: unknown) => {
+    let fn = compiled.get(pointer);
+    if (!fn) {
+      fn = ajv.compile({ $ref: `openapi.yaml${pointer}` });
+      compiled.set(pointer, fn);
+    }
+    const valid = fn(value) as boolean;
+    return { valid, errors: valid ? [] : [...(fn.errors ?? [])] };
+  };
+
+  /**
+   * The violations worth reading. When the schema is a choice (`anyOf`/`oneOf`) the value
+   * matches none of, Ajv reports every variant's failures; the variant with the fewest is
+   * the one the value was meant to be, so only its violations are kept. Several variants
+   * equally close (e.g. no message key at all) are all reported, with the choice itself.
+   */
+  const violationsOf = (pointer: string, value: unknown, errors: ErrorObject[]): SpecViolation[] => {
+    const all = unique(errors.map((error) => violationOf(error, where, pointer)));
+    const target = resolvePointer(spec, pointer);
+    const keyword = (['anyOf', 'oneOf'] as const).find((k) => Array.isArray(target.node?.[k]));
+    if (!keyword) return all;
+    const variants = (target.node[keyword] as unknown[]).map((_, i) => {
+      const variant = `${target.pointer}/${keyword}/${i}`;
+      const result = check(variant, value);
+      return result.valid ? [] : violationsOf(resolvePointer(spec, variant).pointer, value, result.errors);
+    });
+    const fewest = Math.min(...variants.map((v) => v.length));
+    if (fewest === 0) return all; // matched more than one `oneOf` variant: Ajv's own report says so
+    const closest = variants.filter((v) => v.length === fewest);
+    if (closest.length === 1) return closest[0]!;
+    return unique([...closest.flat(), ...all.filter((v) => v.keyword === keyword && v.instancePath === '')]);
+  };
+
   return {
     validate(pointer, value) {
-      let check = compiled.get(pointer);
-      if (!check) {
-        check = ajv.compile({ $ref: `openapi.yaml${pointer}` });
-        compiled.set(pointer, check);
-      }
-      const valid = check(value) as boolean;
-      const errors = valid ? [] : [...(check.errors ?? [])];
-      return { valid, errors, violations: errors.map((error) => violationOf(error, where, pointer)) };
+      const { valid, errors } = check(pointer, value);
+      return { valid, errors, violations: valid ? [] : violationsOf(pointer, value, errors) };
     },
   };
+}
+
+/** The node at `pointer` in `spec`, following `$ref`s, and the pointer where it really is. */
+function resolvePointer(spec: SpecDocument, pointer: string): { node: any; pointer: string } {
+  let at = pointer;
+  for (let hops = 0; hops < 16; hops++) {
+    let node: any = spec;
+    for (const segment of at.replace(/^#\/?/, '').split('/').filter(Boolean)) {
+      node = node?.[segment.replace(/~1/g, '/').replace(/~0/g, '~')];
+    }
+    if (typeof node?.$ref !== 'string' || !node.$ref.startsWith('#')) return { node, pointer: at };
+    at = node.$ref;
+  }
+  return { node: undefined, pointer: at };
+}
+
+function unique(violations: SpecViolation[]): SpecViolation[] {
+  const seen = new Set<string>();
+  return violations.filter((v) => {
+    const key = `${v.location} ${v.instancePath} ${v.message}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
 }
 
 function violationOf(error: ErrorObject, where: Map<object, string>, root: string): SpecViolation {
