@@ -2,6 +2,7 @@
 // authorised with the manager's current token.
 import { createTokenClient, DEFAULT_TOKEN_LIFETIME_MS, type TokenClientOptions } from './client.js';
 import { InvalidInputError } from './errors/invalid-input-error.js';
+import { toEpochMs } from './instant.js';
 import type { RefreshFunction } from './token-manager.js';
 
 export interface ClientRefreshOptions extends Omit<TokenClientOptions, 'accessToken'> {
@@ -29,8 +30,13 @@ export function clientRefresh(options: ClientRefreshOptions): RefreshFunction {
   const now = clientOptions.now ?? Date.now;
   return async (current) => {
     const client = createTokenClient({ ...clientOptions, accessToken: current.token });
-    const expiredAt = new Date(now() + lifetimeMs);
+    const asked = now() + lifetimeMs;
+    const expiredAt = new Date(asked);
     const data = aaid === undefined ? await client.refreshAccessToken({ expiredAt }) : await client.refreshToken({ aaid, expiredAt });
-    return { token: data.token, expiresAt: data.expired_at };
+    // The server has issued data.token and the old token is dead: never let an unreadable
+    // or skewed `expired_at` (unix seconds, a past instant) throw the new token away. Use the
+    // server's expiry when it is a readable instant in the future, else the one asked for.
+    const served = toEpochMs(data.expired_at);
+    return { token: data.token, expiresAt: served > now() ? served : asked };
   };
 }

@@ -1,5 +1,6 @@
 import createClient, { type Client } from 'openapi-fetch';
 import { accountChannelValues, type components, type operations, type paths } from '../generated/openapi.js';
+import { isCredential } from './credential.js';
 import { readEnvelope, type RefreshTokenData } from './envelope.js';
 import { InvalidInputError } from './errors/invalid-input-error.js';
 import { NetworkError } from './errors/network-error.js';
@@ -152,7 +153,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
 }
 
 // Failures that prove the request never left this machine; anything else may have reached the server.
-const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_INVALID_ARG']);
 const TLS_FAILURE = /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_)/;
 
 /** Maps what fetch threw to NetworkError; this package's own errors pass through. */
@@ -172,8 +173,8 @@ function checkHeaderSecret(field: string, value: unknown): string {
   if (typeof value !== 'string' || value === '') {
     throw new InvalidInputError(field, `must be a non-empty string, got ${describe(value)}`);
   }
-  if (value.trim() !== value || /[\r\n\0]/.test(value)) {
-    throw new InvalidInputError(field, 'must not contain line breaks or surrounding white space');
+  if (!isCredential(value)) {
+    throw new InvalidInputError(field, 'must not contain line breaks, control characters or surrounding white space');
   }
   return value;
 }

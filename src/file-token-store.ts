@@ -5,7 +5,9 @@ import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 
 import { basename, dirname, join, resolve } from 'node:path';
 import { InvalidInputError } from './errors/invalid-input-error.js';
 import { TokenStoreError } from './errors/token-store-error.js';
-import { checkStoredToken, isTokenString, toEpochMs, type StoredToken, type TokenStore } from './token-store.js';
+import { isCredential as isTokenString } from './credential.js';
+import { toEpochMs } from './instant.js';
+import { checkStoredToken, type StoredToken, type TokenStore } from './token-store.js';
 
 /** Owner read/write only: the file holds a live access token. */
 const FILE_MODE = 0o600;

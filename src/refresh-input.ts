@@ -1,5 +1,6 @@
 import type { components } from '../generated/openapi.js';
 import { InvalidInputError } from './errors/invalid-input-error.js';
+import { toEpochMs } from './instant.js';
 
 /** The request body of `POST /v1/openapi/token/refresh`, as the spec defines it. */
 export type RefreshTokenBody = components['schemas']['RefreshTokenRequest'];
@@ -11,9 +12,6 @@ export interface RefreshTokenInput {
   /** When the new token expires: a Date, or an ISO 8601 date-time string with a time zone. */
   expiredAt: Date | string;
 }
-
-// RFC 3339 date-time (the spec's `format: date-time`): a full date, a time and a zone.
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 
 /**
  * Checks `expiredAt` and returns it as an ISO 8601 UTC string. It must be a real instant
@@ -42,14 +40,8 @@ export function toExpiredAt(value: unknown, now: number, field = 'expiredAt'): s
 }
 
 function parseDateTime(text: string, field: string): number {
-  const m = DATE_TIME.exec(text);
-  const ms = m ? Date.parse(text) : Number.NaN;
-  if (m && !Number.isNaN(ms)) {
-    const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-    const calendar = new Date(Date.UTC(year, month - 1, day));
-    // Date.parse rolls 2023-02-30 over to March 2; a real calendar day round-trips.
-    if (calendar.getUTCMonth() === month - 1 && calendar.getUTCDate() === day) return ms;
-  }
+  const ms = toEpochMs(text);
+  if (!Number.isNaN(ms)) return ms;
   throw new InvalidInputError(
     field,
     `must be an ISO 8601 date-time with a time zone, such as "2027-01-01T00:00:00Z", got ${JSON.stringify(text)}`,

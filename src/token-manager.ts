@@ -2,7 +2,9 @@ import { InvalidInputError } from './errors/invalid-input-error.js';
 import { InvalidRefreshResultError } from './errors/invalid-refresh-result-error.js';
 import { TokenStoreError } from './errors/token-store-error.js';
 import { TokenUnavailableError } from './errors/token-unavailable-error.js';
-import { isEpochMs, isTokenString, MemoryTokenStore, toEpochMs, type StoredToken, type TokenStore } from './token-store.js';
+import { isCredential as isTokenString } from './credential.js';
+import { isEpochMs, toEpochMs } from './instant.js';
+import { MemoryTokenStore, type StoredToken, type TokenStore } from './token-store.js';
 
 /** The token the manager holds, handed to the refresh function (which must authorise with it). */
 export interface CurrentToken {
@@ -242,8 +244,9 @@ export class TokenManager {
       this.#lastError = error;
       this.#backoffMs = this.#backoffMs === 0 ? this.#backoffInitialMs : Math.min(this.#backoffMs * 2, this.#backoffMaxMs);
       this.#retryAt = this.#now() + this.#backoffMs;
-      // Serve the old token straight from the cache until the back-off ends (or it expires).
-      this.#freshUntil = Math.min(this.#retryAt, this.#expiresAt);
+      // Serve the old token straight from the cache until the back-off ends (or it expires);
+      // a failed refreshNow() far outside the window must not make the next refresh sooner.
+      this.#freshUntil = Math.min(Math.max(this.#freshUntil, this.#retryAt), this.#expiresAt);
       this.#report(error, { phase: 'refresh', expiresAt: this.#expiresAt, retryAt: this.#retryAt });
       return { ok: false, error };
     }

@@ -1,4 +1,6 @@
+import { isCredential as isTokenString } from './credential.js';
 import { InvalidInputError } from './errors/invalid-input-error.js';
+import { isEpochMs } from './instant.js';
 
 /**
  * A token and when it expires, as a store keeps it. `expiresAt` is in milliseconds since
@@ -20,47 +22,6 @@ export interface StoredToken {
 export interface TokenStore {
   load(): Promise<StoredToken | undefined>;
   save(token: StoredToken): Promise<void>;
-}
-
-/** The largest instant a Date can hold, in ms since the epoch. */
-export const MAX_EPOCH_MS = 8.64e15;
-
-/**
- * True for a usable token: a non-empty string without surrounding white space, line breaks
- * or other control characters (it is sent raw as the Authorization header).
- */
-export function isTokenString(value: unknown): value is string {
-  // eslint-disable-next-line no-control-regex
-  return typeof value === 'string' && value !== '' && value.trim() === value && !/[\x00-\x1f\x7f]/.test(value);
-}
-
-/** True for an expiry in ms since the epoch that a Date can represent. */
-export function isEpochMs(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_EPOCH_MS;
-}
-
-// RFC 3339 date-time: a full date, a time and a zone.
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
-/**
- * Reads an instant: ms since the epoch (a number), a Date, or an RFC 3339 / ISO 8601
- * date-time string with a zone. Returns whole ms since the epoch, or NaN when unreadable.
- */
-export function toEpochMs(value: unknown): number {
-  let ms = Number.NaN;
-  if (typeof value === 'number') ms = value;
-  else if (value instanceof Date) ms = value.getTime();
-  else if (typeof value === 'string') {
-    const m = DATE_TIME.exec(value);
-    if (m) {
-      ms = Date.parse(value.replace(' ', 'T'));
-      const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-      const calendar = new Date(Date.UTC(year, month - 1, day));
-      // Date.parse rolls 2023-02-30 over to March 2; a real calendar day round-trips.
-      if (calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) ms = Number.NaN;
-    }
-  }
-  return isEpochMs(ms) ? Math.floor(ms) : Number.NaN;
 }
 
 /** Checks a `StoredToken` passed to `save`; the token itself never appears in the error. */

@@ -63,7 +63,9 @@ export function createTransport(options: TransportOptions) {
       }
       const response = await options.fetch(url, { method, headers, body, signal, redirect: 'error' });
       if (response.status !== 429 || attempt >= retry.retries) return capped(response, maxResponseBytes);
-      const delay = retryDelay(retry, attempt, parseRetryAfter(response.headers.get('Retry-After'), now()));
+      let delay = retryDelay(retry, attempt, parseRetryAfter(response.headers.get('Retry-After'), now()));
+      // A signed re-send needs a new X-Timestamp: wait into the next second at least.
+      if (signer) delay = Math.max(delay, (lastTimestamp + 1) * 1000 - now());
       if (now() - started + delay > retry.maxElapsedMs) return capped(response, maxResponseBytes);
       await response.body?.cancel();
       await sleep(delay, signal ?? undefined);
@@ -90,14 +92,18 @@ async function freshTimestamp(now: () => number, previous: number, signal: Abort
   return Math.max(Math.floor(ms / 1000), previous + 1);
 }
 
-/** Refuses a body larger than `max` bytes, by Content-Length or while it streams. */
+/**
+ * Refuses a body larger than `max` bytes, by Content-Length or while it streams. A
+ * compressed reply's Content-Length is the compressed size, so it is always counted.
+ */
 function capped(response: Response, max: number): Response {
   const declared = response.headers.get('Content-Length');
-  if (declared !== null && Number(declared) > max) {
+  const exact = declared !== null && !response.headers.has('Content-Encoding');
+  if (exact && Number(declared) > max) {
     void response.body?.cancel();
     throw new InvalidResponseError('too-large', response.status, `the body is ${declared} bytes, over the ${max}-byte limit`);
   }
-  if (declared !== null || response.body === null) return response;
+  if (exact || response.body === null) return response;
   let seen = 0;
   const limit = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {

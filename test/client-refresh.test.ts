@@ -59,3 +59,24 @@ describe('clientRefresh', () => {
     expect(() => clientRefresh({ accountChannel: 'lb', lifetimeMs: -1 })).toThrow(expect.objectContaining({ field: 'lifetimeMs' }));
   });
 });
+
+describe('clientRefresh never throws away a token the server issued', () => {
+  it.each([
+    { case: 'expired_at as unix seconds', expired_at: '1700000000' },
+    { case: 'expired_at in the past (clock skew)', expired_at: '2020-01-01T00:00:00Z' },
+    { case: 'expired_at missing', expired_at: undefined },
+  ])('$case → the new token is used, with the expiry asked for', async ({ expired_at }) => {
+    const body = { ...successEnvelope, data: { ...successEnvelope.data, token: 'BRAND-NEW-TOKEN', expired_at } };
+    const fetchStub = (async () => new Response(JSON.stringify(body), { headers: { 'Content-Type': 'application/json' } })) as typeof fetch;
+    const errors: unknown[] = [];
+    const manager = new TokenManager({
+      refresh: clientRefresh({ accountChannel: 'lb', baseUrl: 'https://openapi.longbridge.com', fetch: fetchStub, now: () => NOW }),
+      initial: { token: 'OLD-TOKEN', expiresAt: NOW + DAY },
+      now: () => NOW,
+      onError: (error) => errors.push(error),
+    });
+    expect(await manager.getToken()).toBe('BRAND-NEW-TOKEN');
+    expect(manager.expiresAt).toBe(NOW + 90 * DAY);
+    expect(errors).toEqual([]);
+  });
+});

@@ -220,3 +220,41 @@ describe('a blocked port', () => {
     expect(error).toMatchObject({ name: 'NetworkError', mayHaveReachedServer: false });
   });
 });
+
+describe('a compressed reply', () => {
+  it('is capped by its decompressed size, not its Content-Length', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const huge = gzipSync(JSON.stringify({ ...successEnvelope, pad: 'x'.repeat(4_000_000) }));
+    const { error } = await outcome(
+      (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Content-Length': huge.length });
+        res.end(huge);
+      },
+      { maxResponseBytes: 1024 * 1024 },
+    );
+    expect(huge.length).toBeLessThan(1024 * 1024);
+    expect(error).toMatchObject({ name: 'InvalidResponseError', reason: 'too-large' });
+  });
+
+  it('within the cap is read as usual', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const small = gzipSync(JSON.stringify(successEnvelope));
+    const { data } = await outcome((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip', 'Content-Length': small.length });
+      res.end(small);
+    });
+    expect(data?.token).toBe(successEnvelope.data.token);
+  });
+});
+
+describe('signed re-sends after 429', () => {
+  it('count the wait for a fresh X-Timestamp against the time budget', async () => {
+    const { error, requests } = await outcome(raw(429, '{"code":429002,"message":"limited","data":null}'), {
+      retry: { retries: 5, baseDelayMs: 10, maxDelayMs: 10, maxElapsedMs: 1_500 },
+    });
+    expect(error).toMatchObject({ kind: 'rate-limited' });
+    // Each signed re-send waits into a new second, so a 1.5 s budget allows at most 2 re-sends
+    // (without counting that wait, all 5 would go out over ~5 s).
+    expect(requests).toBeLessThanOrEqual(3);
+  });
+});

@@ -518,6 +518,20 @@ describe('refreshNow()', () => {
     expect(calls).toHaveLength(2);
   });
 
+  it('a failure far outside the window does not bring the next automatic refresh forward', async () => {
+    const { manager, clock, calls } = setup({
+      initial: { token: OLD, expiresAt: T0 + 60 * DAY },
+      refreshWith: async () => {
+        throw new Error('down');
+      },
+    });
+    expect(await manager.getToken()).toBe(OLD);
+    await expect(manager.refreshNow()).rejects.toThrow('down');
+    clock.t += HOUR; // long past the back-off, still 53+ days outside the 7-day window
+    expect(await manager.getToken()).toBe(OLD);
+    expect(calls).toHaveLength(1);
+  });
+
   it('joins a refresh in flight', async () => {
     const gate = deferred<RefreshResult>();
     const { manager, clock, calls } = setup({ initial: { token: OLD, expiresAt: T0 + HOUR }, refreshWith: () => gate.promise });

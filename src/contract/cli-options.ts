@@ -53,7 +53,8 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     },
   });
   if (values.help) return { suite: { baseUrl: '', accessToken: '' }, json: false, help: true };
-  if (positionals.length > 0) throw new Error(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  // Not echoed: a stray argument is often a token pasted without its flag.
+  if (positionals.length > 0) throw new Error(`unexpected argument (${positionals[0]!.length} characters, not shown); every option takes a --flag`);
   if (!values['base-url']) throw new Error('--base-url is required');
   const timeoutMs = values['timeout-ms'] === undefined ? undefined : Number(values['timeout-ms']);
   if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs <= 0)) {

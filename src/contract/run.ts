@@ -145,9 +145,11 @@ function checkBaseUrl(value: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new Error(`base URL must be an absolute http(s) URL, got ${JSON.stringify(value)}`);
+    throw new Error('base URL must be an absolute http(s) URL, such as https://staging.example.com');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`base URL must use http or https, got ${url.protocol}`);
+  // Credentials in the URL would be printed in every request of the report.
+  if (url.username || url.password) throw new Error('base URL must not contain credentials (user:password@)');
   if (url.search || url.hash) throw new Error('base URL must not have a query or a fragment');
   return url.href;
 }
