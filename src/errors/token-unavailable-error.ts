@@ -6,7 +6,10 @@ export type TokenUnavailableReason = 'no-token' | 'expired';
 /**
  * `TokenManager` cannot hand out a token: it has none at all (`no-token`: no `initial`
  * token and nothing in the store), or the one it holds has expired and could not be
- * refreshed (`expired`; `cause` is the refresh's error). Never carries the token.
+ * refreshed (`expired`; `cause` is the refresh's error, as the refresh function threw it).
+ * Its own message and fields never carry the token; `cause` is clean when the refresh is
+ * this package's client (`clientRefresh`), but a refresh function of your own that quotes
+ * the token in its errors would show it there.
  */
 export class TokenUnavailableError extends TokenApiError {
   override name = 'TokenUnavailableError' as const;
