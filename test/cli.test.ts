@@ -451,9 +451,8 @@ describe('transport failures', () => {
   });
 
   it('interrupted while waiting for the reply → exit 130 and the warning', async () => {
-    server.setHandler(() => {});
     const interrupt = new AbortController();
-    setTimeout(() => interrupt.abort(), 150);
+    server.setHandler(() => interrupt.abort()); // Ctrl-C once the request has arrived; never answers
     const result = await run(['refresh-access', ...local()], undefined, { signal: interrupt.signal });
     expectFailure(result, EXIT.interrupted);
     expect(result.sent).toBe(1);
