@@ -10,7 +10,7 @@ import { build } from 'esbuild';
  */
 const BUDGETS = {
   'whole client entry (all exports)': { code: "export * from './src/index.ts';", budget: 10_600 },
-  'createTokenClient alone (tree-shaken)': { code: "export { createTokenClient } from './src/index.ts';", budget: 8_000 },
+  'createTokenClient alone (tree-shaken)': { code: "export { createTokenClient } from './src/index.ts';", budget: 8_200 },
   'openapi-fetch alone': { code: "export { default } from 'openapi-fetch';", budget: Infinity },
 };
 
