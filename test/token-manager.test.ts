@@ -98,19 +98,14 @@ describe('getToken(): a valid token outside the refresh window', () => {
     expect(manager.refreshAt).toBe(T0 + 30 * DAY - DEFAULT_REFRESH_WINDOW_MS);
   });
 
-  it('is one cached promise: no allocation, under 1 µs per call', async () => {
-    const { manager } = setup();
+  it('is one cached promise, handed out again without a refresh or a store read (its cost is in `npm run bench`)', async () => {
+    const store = new SpyStore();
+    const { manager, calls } = setup({ store });
     await manager.getToken();
     const first = manager.getToken();
-    expect(manager.getToken()).toBe(first);
-    const CALLS = 200_000;
-    let best = Number.POSITIVE_INFINITY;
-    for (let round = 0; round < 5; round++) {
-      const start = process.hrtime.bigint();
-      for (let i = 0; i < CALLS; i++) manager.getToken();
-      best = Math.min(best, Number(process.hrtime.bigint() - start) / CALLS);
-    }
-    expect(best).toBeLessThan(1_000); // ns; typically ~10 ns here
+    for (let i = 0; i < 1_000; i++) expect(manager.getToken()).toBe(first);
+    expect(calls).toHaveLength(0);
+    expect(store.loads).toBe(1);
   });
 
   it('is loaded from the store when there is no initial token', async () => {
