@@ -108,8 +108,9 @@ export class FileTokenStore implements TokenStore {
     const temp = join(dir, `${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
     let handle: FileHandle | undefined;
     let step = 'create the directory of';
+    let created: string | undefined;
     try {
-      await mkdir(dir, { recursive: true, mode: DIR_MODE });
+      created = await mkdir(dir, { recursive: true, mode: DIR_MODE });
       step = 'write a temp file for';
       handle = await open(temp, 'wx', FILE_MODE);
       await handle.chmod(FILE_MODE); // exactly 0600, whatever the umask
@@ -128,6 +129,10 @@ export class FileTokenStore implements TokenStore {
       });
     }
     await syncDirectory(dir, this.path);
+    // Folders created just now exist durably only once their parents are synced too.
+    for (let at = dir; created !== undefined && at !== dirname(created); at = dirname(at)) {
+      await syncDirectory(dirname(at), this.path);
+    }
     await removeStaleTemps(dir, name);
   }
 }
