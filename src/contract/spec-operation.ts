@@ -2,14 +2,11 @@
 // its method and path, the headers it requires, its request body's media type and schema,
 // and the responses it declares. Every rule keeps its JSON pointer into the spec so that a
 // report can point at it.
-import { pointerSegment, type SpecDocument } from './spec-validator.js';
+import { nodeAt, pointerSegment, resolve, type Located, type SpecDocument } from './spec-pointer.js';
+
+export type { Located };
 
 /** A node of the spec and the JSON pointer it was found at (after following `$ref`s). */
-export interface Located<T = any> {
-  node: T;
-  pointer: string;
-}
-
 export interface RequiredHeader {
   /** As the spec spells it, e.g. `Account-Channel`. */
   name: string;
@@ -77,25 +74,6 @@ export function readOperation(spec: SpecDocument, operationId = 'refreshToken'):
     }
   }
   throw new Error(`the spec has no operation with operationId "${operationId}"`);
-}
-
-/** Follows `$ref`s (local ones only) from `node`, found at `pointer`. */
-export function resolve(spec: SpecDocument, node: any, pointer: string): Located {
-  for (let hops = 0; node && typeof node.$ref === 'string'; hops++) {
-    if (hops > 32 || !node.$ref.startsWith('#/')) throw new Error(`cannot follow $ref "${node.$ref}" at ${pointer}`);
-    pointer = node.$ref;
-    node = nodeAt(spec, pointer);
-    if (node === undefined) throw new Error(`$ref "${pointer}" points at nothing`);
-  }
-  return { node, pointer };
-}
-
-function nodeAt(spec: SpecDocument, pointer: string): any {
-  return pointer
-    .slice(2)
-    .split('/')
-    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce<any>((node, key) => (node === undefined || node === null ? undefined : node[key]), spec);
 }
 
 function headerParameters(spec: SpecDocument, parameters: any[], operationPointer: string): RequiredHeader[] {

@@ -7,11 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsPlugin from 'ajv-formats';
 import { parse } from 'yaml';
+import { nodeAt, pointerSegment, resolve, type SpecDocument } from './spec-pointer.js';
+
+export { pointerSegment, type SpecDocument };
 
 // ajv-formats is CommonJS: its default export arrives wrapped under NodeNext.
 const addFormats = addFormatsPlugin as unknown as typeof addFormatsPlugin.default;
-
-export type SpecDocument = Record<string, any>;
 
 /**
  * Where openapi.yaml sits relative to this module: the package root is two levels up from
@@ -75,13 +76,13 @@ export function createSpecValidator(spec: SpecDocument = loadSpec()): SpecValida
    */
   const violationsOf = (pointer: string, value: unknown, errors: ErrorObject[]): SpecViolation[] => {
     const all = unique(errors.map((error) => violationOf(error, where, pointer)));
-    const target = resolvePointer(spec, pointer);
+    const target = resolve(spec, nodeAt(spec, pointer), pointer);
     const keyword = (['anyOf', 'oneOf'] as const).find((k) => Array.isArray(target.node?.[k]));
     if (!keyword) return all;
     const variants = (target.node[keyword] as unknown[]).map((_, i) => {
       const variant = `${target.pointer}/${keyword}/${i}`;
       const result = check(variant, value);
-      return result.valid ? [] : violationsOf(resolvePointer(spec, variant).pointer, value, result.errors);
+      return result.valid ? [] : violationsOf(resolve(spec, nodeAt(spec, variant), variant).pointer, value, result.errors);
     });
     const fewest = Math.min(...variants.map((v) => v.length));
     if (fewest === 0) return all; // matched more than one `oneOf` variant: Ajv's own report says so
@@ -96,20 +97,6 @@ export function createSpecValidator(spec: SpecDocument = loadSpec()): SpecValida
       return { valid, errors, violations: valid ? [] : violationsOf(pointer, value, errors) };
     },
   };
-}
-
-/** The node at `pointer` in `spec`, following `$ref`s, and the pointer where it really is. */
-function resolvePointer(spec: SpecDocument, pointer: string): { node: any; pointer: string } {
-  let at = pointer;
-  for (let hops = 0; hops < 16; hops++) {
-    let node: any = spec;
-    for (const segment of at.replace(/^#\/?/, '').split('/').filter(Boolean)) {
-      node = node?.[segment.replace(/~1/g, '/').replace(/~0/g, '~')];
-    }
-    if (typeof node?.$ref !== 'string' || !node.$ref.startsWith('#')) return { node, pointer: at };
-    at = node.$ref;
-  }
-  return { node: undefined, pointer: at };
 }
 
 function unique(violations: SpecViolation[]): SpecViolation[] {
@@ -141,9 +128,4 @@ function pointersOf(spec: SpecDocument): Map<object, string> {
   };
   walk(spec, '#');
   return where;
-}
-
-/** Escapes one path segment for a JSON pointer. */
-export function pointerSegment(segment: string): string {
-  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
