@@ -578,3 +578,12 @@ describe('the real entry, spawned (src/cli.ts through tsx)', () => {
     expect(result.stderr).toContain('no access token: set LONGBRIDGE_ACCESS_TOKEN');
   });
 });
+
+describe('the CLI’s hosts are the spec’s servers', () => {
+  it('global and cn', async () => {
+    const { loadSpec } = await import('../src/contract/spec-validator.js');
+    const { REGIONS } = await import('../src/cli/args.js');
+    const urls = (loadSpec().servers as Array<{ url: string }>).map((s) => s.url);
+    expect(urls.slice(0, 2)).toEqual([REGIONS.global, REGIONS.cn]);
+  });
+});

@@ -1,11 +1,14 @@
 // The command line: `refresh` / `refresh-access` / `help`, flags parsed with node:util parseArgs
 // (strict: an unknown flag, a missing value or a flag given twice is a usage error).
 import { parseArgs } from 'node:util';
+import { DEFAULT_BASE_URL, DEFAULT_TOKEN_LIFETIME_MS } from '../index.js';
 
-export const GLOBAL_BASE_URL = 'https://openapi.longbridge.com';
+export const GLOBAL_BASE_URL = DEFAULT_BASE_URL;
+/** The spec's second server (test/cli.test.ts checks it against openapi.yaml). */
 export const CN_BASE_URL = 'https://openapi.longbridge.cn';
 export const REGIONS = { global: GLOBAL_BASE_URL, cn: CN_BASE_URL } as const;
-export const DEFAULT_EXPIRES_IN = '90d';
+/** The official SDKs' default lifetime, as the client's. */
+export const DEFAULT_EXPIRES_IN = `${DEFAULT_TOKEN_LIFETIME_MS / 86_400_000}d`;
 
 /** A bad command line; nothing was sent. */
 export class UsageError extends Error {
