@@ -2,10 +2,10 @@ import createClient, { type Client } from 'openapi-fetch';
 import { accountChannelValues, type components, type operations, type paths } from '../generated/openapi.js';
 import { isCredential } from './credential.js';
 import { readEnvelope, type RefreshTokenData } from './envelope.js';
-import { InvalidInputError } from './errors/invalid-input-error.js';
+import { describeValue, InvalidInputError } from './errors/invalid-input-error.js';
 import { NetworkError } from './errors/network-error.js';
 import { TimeoutError } from './errors/timeout-error.js';
-import { describe, toExpiredAt, toRefreshTokenBody, type RefreshTokenInput } from './refresh-input.js';
+import { toExpiredAt, toRefreshTokenBody, type RefreshTokenInput } from './refresh-input.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { createSigner } from './signing.js';
 import { createTransport, DEFAULT_MAX_RESPONSE_BYTES, EdgeRequest } from './transport.js';
@@ -81,7 +81,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   const retry = checkRetry(options.retry);
   const now = options.now ?? Date.now;
   if (options.fetch !== undefined && typeof options.fetch !== 'function') {
-    throw new InvalidInputError('fetch', `must be a fetch function, got ${describe(options.fetch)}`);
+    throw new InvalidInputError('fetch', `must be a fetch function, got ${describeValue(options.fetch)}`);
   }
   const fetchImpl = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
   const origin = new URL(baseUrl).origin;
@@ -171,7 +171,7 @@ function networkFailure(error: unknown, origin: string): unknown {
 /** A credential that goes into a header. Its value never appears in a message. */
 function checkHeaderSecret(field: string, value: unknown): string {
   if (typeof value !== 'string' || value === '') {
-    throw new InvalidInputError(field, `must be a non-empty string, got ${describe(value)}`);
+    throw new InvalidInputError(field, `must be a non-empty string, got ${describeValue(value)}`);
   }
   if (!isCredential(value)) {
     throw new InvalidInputError(field, 'must not contain line breaks, control characters or surrounding white space');
@@ -193,7 +193,7 @@ function checkAccountChannel(value: unknown): AccountChannel {
     throw new InvalidInputError(
       'accountChannel',
       `must be one of ${accountChannelValues.map((v) => `"${v}"`).join(', ')}, got ${
-        typeof value === 'string' ? JSON.stringify(value) : describe(value)
+        typeof value === 'string' ? JSON.stringify(value) : describeValue(value)
       }`,
     );
   }
@@ -203,7 +203,7 @@ function checkAccountChannel(value: unknown): AccountChannel {
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 
 function checkBaseUrl(value: unknown): string {
-  if (typeof value !== 'string') throw new InvalidInputError('baseUrl', `must be a URL string, got ${describe(value)}`);
+  if (typeof value !== 'string') throw new InvalidInputError('baseUrl', `must be a URL string, got ${describeValue(value)}`);
   let url: URL;
   try {
     url = new URL(value);
@@ -234,7 +234,7 @@ function checkRetry(value: unknown): RetryPolicy | false {
   if (value === false) return false;
   if (value === undefined) return DEFAULT_RETRY;
   if (typeof value !== 'object' || value === null) {
-    throw new InvalidInputError('retry', `must be false or { retries, baseDelayMs, maxDelayMs, maxElapsedMs }, got ${describe(value)}`);
+    throw new InvalidInputError('retry', `must be false or { retries, baseDelayMs, maxDelayMs, maxElapsedMs }, got ${describeValue(value)}`);
   }
   const policy = { ...DEFAULT_RETRY, ...value } as RetryPolicy;
   for (const key of Object.keys(DEFAULT_RETRY) as Array<keyof RetryPolicy>) {

@@ -5,7 +5,7 @@ import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 
 import { basename, dirname, join, resolve } from 'node:path';
 import { InvalidInputError } from './errors/invalid-input-error.js';
 import { TokenStoreError } from './errors/token-store-error.js';
-import { isCredential as isTokenString } from './credential.js';
+import { isCredential } from './credential.js';
 import { toEpochMs } from './instant.js';
 import { checkStoredToken, type StoredToken, type TokenStore } from './token-store.js';
 
@@ -96,7 +96,7 @@ export class FileTokenStore implements TokenStore {
     if (typeof data !== 'object' || data === null || Array.isArray(data)) throw corrupt('does not hold a JSON object');
     const { version, token, expiresAt } = data as Record<string, unknown>;
     if (version !== FORMAT_VERSION) throw corrupt(`has an unknown format version (expected ${FORMAT_VERSION})`);
-    if (!isTokenString(token)) throw corrupt('has no valid "token"');
+    if (!isCredential(token)) throw corrupt('has no valid "token"');
     const ms = typeof expiresAt === 'string' ? toEpochMs(expiresAt) : Number.NaN;
     if (Number.isNaN(ms)) throw corrupt('has no valid "expiresAt" (an ISO 8601 date-time)');
     return { token, expiresAt: ms };

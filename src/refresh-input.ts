@@ -1,5 +1,5 @@
 import type { components } from '../generated/openapi.js';
-import { InvalidInputError } from './errors/invalid-input-error.js';
+import { describeValue, InvalidInputError } from './errors/invalid-input-error.js';
 import { toEpochMs } from './instant.js';
 
 /** The request body of `POST /v1/openapi/token/refresh`, as the spec defines it. */
@@ -27,7 +27,7 @@ export function toExpiredAt(value: unknown, now: number, field = 'expiredAt'): s
   } else {
     throw new InvalidInputError(
       field,
-      `must be a Date or an ISO 8601 date-time string such as "2027-01-01T00:00:00Z", got ${describe(value)}`,
+      `must be a Date or an ISO 8601 date-time string such as "2027-01-01T00:00:00Z", got ${describeValue(value)}`,
     );
   }
   if (ms <= now) {
@@ -51,7 +51,7 @@ function parseDateTime(text: string, field: string): number {
 /** Checks `aaid`: a non-empty string with no surrounding white space. */
 export function toAaid(value: unknown): string {
   if (typeof value !== 'string') {
-    throw new InvalidInputError('aaid', `must be a non-empty string (the account id), got ${describe(value)}`);
+    throw new InvalidInputError('aaid', `must be a non-empty string (the account id), got ${describeValue(value)}`);
   }
   if (value.trim() === '') throw new InvalidInputError('aaid', 'must be a non-empty string (the account id), got ""');
   if (value.trim() !== value) {
@@ -67,11 +67,4 @@ export function toRefreshTokenBody(input: RefreshTokenInput, now: number): Refre
   }
   // Key order as the official SDK sends it (the signing vectors hash these exact bytes).
   return { aaid: toAaid(input.aaid), expired_at: toExpiredAt(input.expiredAt, now) };
-}
-
-/** A short, safe description of a wrong value's type (never the value of a secret). */
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : typeof value;
 }

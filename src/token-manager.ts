@@ -1,8 +1,8 @@
-import { InvalidInputError } from './errors/invalid-input-error.js';
+import { describeValue, InvalidInputError } from './errors/invalid-input-error.js';
 import { InvalidRefreshResultError } from './errors/invalid-refresh-result-error.js';
 import { TokenStoreError } from './errors/token-store-error.js';
 import { TokenUnavailableError } from './errors/token-unavailable-error.js';
-import { isCredential as isTokenString } from './credential.js';
+import { isCredential } from './credential.js';
 import { isEpochMs, toEpochMs } from './instant.js';
 import { MemoryTokenStore, type StoredToken, type TokenStore } from './token-store.js';
 
@@ -293,13 +293,13 @@ export class TokenManager {
 /** Checks what a refresh function resolved with; throws InvalidRefreshResultError. */
 export function checkRefreshResult(result: unknown, now: number): StoredToken {
   if (typeof result !== 'object' || result === null) {
-    throw new InvalidRefreshResultError('not-an-object', `the refresh function must resolve with { token, expiresAt }, got ${kindOf(result)}`);
+    throw new InvalidRefreshResultError('not-an-object', `the refresh function must resolve with { token, expiresAt }, got ${describeValue(result)}`);
   }
   const { token, expiresAt } = result as Record<string, unknown>;
-  if (!isTokenString(token)) {
+  if (!isCredential(token)) {
     throw new InvalidRefreshResultError(
       'invalid-token',
-      `\`token\` must be a non-empty string without surrounding white space or line breaks, got ${kindOf(token)}`,
+      `\`token\` must be a non-empty string without surrounding white space or line breaks, got ${describeValue(token)}`,
     );
   }
   const ms = toEpochMs(expiresAt);
@@ -324,7 +324,7 @@ function checkInitial(value: unknown): StoredToken {
     throw new InvalidInputError('initial', 'must be an object { token, expiresAt }');
   }
   const { token, expiresAt } = value as Record<string, unknown>;
-  if (!isTokenString(token)) {
+  if (!isCredential(token)) {
     throw new InvalidInputError('initial.token', 'must be a non-empty string without surrounding white space or line breaks');
   }
   const ms = toEpochMs(expiresAt);
@@ -340,7 +340,7 @@ function checkInitial(value: unknown): StoredToken {
 function checkLoaded(value: unknown): StoredToken | undefined {
   if (value === undefined || value === null) return undefined;
   const { token, expiresAt } = (typeof value === 'object' ? value : {}) as Record<string, unknown>;
-  if (!isTokenString(token) || !isEpochMs(expiresAt)) {
+  if (!isCredential(token) || !isEpochMs(expiresAt)) {
     throw new TokenStoreError(
       'invalid-record',
       "the token store's load() must resolve with { token: non-empty string, expiresAt: ms since the epoch } or undefined",
@@ -360,7 +360,7 @@ function checkStore(value: unknown): TokenStore | undefined {
 
 function checkFunction<T>(field: string, value: T | undefined): T | undefined {
   if (value !== undefined && typeof value !== 'function') {
-    throw new InvalidInputError(field, `must be a function, got ${kindOf(value)}`);
+    throw new InvalidInputError(field, `must be a function, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -368,24 +368,15 @@ function checkFunction<T>(field: string, value: T | undefined): T | undefined {
 function checkMs(field: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > Number.MAX_SAFE_INTEGER) {
-    throw new InvalidInputError(field, `must be a whole number of milliseconds, 0 or more, got ${typeof value === 'number' ? String(value) : kindOf(value)}`);
+    throw new InvalidInputError(field, `must be a whole number of milliseconds, 0 or more, got ${typeof value === 'number' ? String(value) : describeValue(value)}`);
   }
   return value;
-}
-
-/** A type description that never shows the value itself. */
-function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (value instanceof Date) return 'an invalid Date';
-  if (typeof value === 'string') return value === '' ? 'an empty string' : 'a string';
-  return typeof value === 'object' ? 'an object' : typeof value;
 }
 
 function expiryKind(value: unknown): string {
   if (typeof value === 'string') return 'a string that is not one';
   if (typeof value === 'number') return `${value} (not a finite time a Date can hold)`;
-  return kindOf(value);
+  return describeValue(value);
 }
 
 function isoOrRaw(ms: number): string {

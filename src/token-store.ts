@@ -1,4 +1,4 @@
-import { isCredential as isTokenString } from './credential.js';
+import { isCredential } from './credential.js';
 import { InvalidInputError } from './errors/invalid-input-error.js';
 import { isEpochMs } from './instant.js';
 
@@ -30,7 +30,7 @@ export function checkStoredToken(value: unknown, field = 'token'): StoredToken {
     throw new InvalidInputError(field, 'must be an object { token, expiresAt }');
   }
   const { token, expiresAt } = value as Record<string, unknown>;
-  if (!isTokenString(token)) {
+  if (!isCredential(token)) {
     throw new InvalidInputError(`${field}.token`, 'must be a non-empty string without surrounding white space or line breaks');
   }
   if (!isEpochMs(expiresAt)) {

@@ -1,3 +1,4 @@
+import { isEpochMs } from '../instant.js';
 import { TokenApiError } from './token-api-error.js';
 
 /** Why `TokenManager` has no usable token. */
@@ -31,5 +32,5 @@ export class TokenUnavailableError extends TokenApiError {
 }
 
 function isoOf(ms: number | undefined): string {
-  return ms !== undefined && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : 'an unknown time';
+  return isEpochMs(ms) ? new Date(ms).toISOString() : 'an unknown time';
 }
