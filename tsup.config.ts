@@ -9,7 +9,7 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', 'file-store': 'src/file-token-store.ts' },
+    entry: { index: 'src/index.ts', 'file-store': 'src/lifecycle/file-token-store.ts' },
     format: ['esm', 'cjs'],
     platform: 'neutral',
     target: 'es2022',
@@ -19,7 +19,7 @@ export default defineConfig([
     external: ['openapi-fetch', /^node:/],
   },
   ...(['cli', 'contract/cli'] as const).map((name) => ({
-    entry: { [name]: name === 'cli' ? 'src/cli.ts' : 'src/contract/cli.ts' },
+    entry: { [name]: name === 'cli' ? 'src/cli/bin.ts' : 'src/contract/cli.ts' },
     format: ['esm' as const],
     platform: 'node' as const,
     target: 'node20',

@@ -8,10 +8,10 @@ import createClient from 'openapi-fetch';
 import type { paths } from '../generated/openapi.js';
 import { createHmac } from 'node:crypto';
 import { clientRefresh, createTokenClient, TokenManager } from '../src/index.js';
-import { sha1Hex } from '../src/sha1.js';
-import type { Signer } from '../src/signing.js';
-import { createTransport, EdgeRequest } from '../src/transport.js';
-import { DEFAULT_RETRY } from '../src/retry.js';
+import { sha1Hex } from '../src/client/sha1.js';
+import type { Signer } from '../src/client/signing.js';
+import { createTransport, EdgeRequest } from '../src/client/transport.js';
+import { DEFAULT_RETRY } from '../src/client/retry.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const root = fileURLToPath(new URL('..', import.meta.url));

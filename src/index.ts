@@ -1,8 +1,8 @@
-export { createTokenClient, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, DEFAULT_TOKEN_LIFETIME_MS } from './client.js';
-export type { AccountChannel, CallOptions, RefreshAccessTokenInput, RequestContentType, TokenClient, TokenClientOptions } from './client.js';
-export type { RetryPolicy } from './retry.js';
-export type { RefreshTokenData } from './envelope.js';
-export type { RefreshTokenBody, RefreshTokenInput } from './refresh-input.js';
+export { createTokenClient, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, DEFAULT_TOKEN_LIFETIME_MS } from './client/client.js';
+export type { AccountChannel, CallOptions, RefreshAccessTokenInput, RequestContentType, TokenClient, TokenClientOptions } from './client/client.js';
+export type { RetryPolicy } from './client/retry.js';
+export type { RefreshTokenData } from './client/envelope.js';
+export type { RefreshTokenBody, RefreshTokenInput } from './client/refresh-input.js';
 export { TokenApiError } from './errors/token-api-error.js';
 export { ApiError } from './errors/api-error.js';
 export { InvalidInputError } from './errors/invalid-input-error.js';
@@ -15,11 +15,11 @@ export {
   DEFAULT_REFRESH_WINDOW_MS,
   DEFAULT_BACKOFF_INITIAL_MS,
   DEFAULT_BACKOFF_MAX_MS,
-} from './token-manager.js';
-export type { CurrentToken, RefreshFunction, RefreshResult, TokenErrorContext, TokenManagerOptions } from './token-manager.js';
-export { clientRefresh, type ClientRefreshOptions } from './client-refresh.js';
-export { MemoryTokenStore } from './token-store.js';
-export type { StoredToken, TokenStore } from './token-store.js';
+} from './lifecycle/token-manager.js';
+export type { CurrentToken, RefreshFunction, RefreshResult, TokenErrorContext, TokenManagerOptions } from './lifecycle/token-manager.js';
+export { clientRefresh, type ClientRefreshOptions } from './lifecycle/client-refresh.js';
+export { MemoryTokenStore } from './lifecycle/token-store.js';
+export type { StoredToken, TokenStore } from './lifecycle/token-store.js';
 export { TokenUnavailableError, type TokenUnavailableReason } from './errors/token-unavailable-error.js';
 export { InvalidRefreshResultError, type InvalidRefreshResultReason } from './errors/invalid-refresh-result-error.js';
 export { TokenStoreError, type TokenStoreErrorReason } from './errors/token-store-error.js';

@@ -1,5 +1,5 @@
 // The `longbridge-token` CLI: main() in-process against the Prism mock and a loopback server
-// that injects every documented error, plus end-to-end runs of the real entry (src/cli.ts) as a
+// that injects every documented error, plus end-to-end runs of the real entry (src/cli/bin.ts) as a
 // child process. Every failing run's stderr is scanned for the token, the app secret, the new
 // token and the signatures the server saw.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -392,7 +392,7 @@ describe('API errors: an exit code per kind, the hint, no secret', () => {
     server.setHandler(reply(401, envelope(401004, `bad token ${TOKEN} \u001b[31mred\nhint: forged line`)));
     const result = await run(['refresh-access', ...local()]);
     expectFailure(result, EXIT['token-invalid']);
-    expect(result.stderr).toContain('error: bad token [redacted] \\u001b[31mred\\u000ahint: forged line (code 401004, HTTP 401)');
+    expect(result.stderr).toContain('error: bad token <redacted> \\u001b[31mred\\u000ahint: forged line (code 401004, HTTP 401)');
     expect(result.stderr).not.toContain('\u001b');
     expect(result.stderr.match(/^hint: /gm)).toHaveLength(1);
   });
@@ -495,7 +495,7 @@ describe('parseCommandLine', () => {
   });
 });
 
-describe('the real entry, spawned (src/cli.ts through tsx)', () => {
+describe('the real entry, spawned (src/cli/bin.ts through tsx)', () => {
   function spawnCli(
     argv: string[],
     env: Record<string, string>,
@@ -504,7 +504,7 @@ describe('the real entry, spawned (src/cli.ts through tsx)', () => {
   ): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
     return new Promise((resolve, reject) => {
       const started = performance.now();
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...argv], {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...argv], {
         cwd: ROOT,
         env: { PATH: process.env.PATH ?? '', ...env },
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -521,7 +521,7 @@ describe('the real entry, spawned (src/cli.ts through tsx)', () => {
   }
 
   it('has no shebang of its own (the build adds it) and is not exported by the package entry', () => {
-    expect(readFileSync(join(ROOT, 'src/cli.ts'), 'utf8').startsWith('#!')).toBe(false);
+    expect(readFileSync(join(ROOT, 'src/cli/bin.ts'), 'utf8').startsWith('#!')).toBe(false);
     expect(readFileSync(join(ROOT, 'src/index.ts'), 'utf8')).not.toMatch(/from '\.\/cli[./]/);
   });
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { FileTokenStore, TokenStoreError } from '../src/file-token-store.js';
+import { FileTokenStore, TokenStoreError } from '../src/lifecycle/file-token-store.js';
 import { InvalidInputError, TokenManager } from '../src/index.js';
 import { rejectionOf, views } from './helpers/views.js';
 

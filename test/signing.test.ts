@@ -1,6 +1,6 @@
 // The two vectors observed from the official SDK (shared/reference/longbridge-api-facts.md).
 import { describe, expect, it } from 'vitest';
-import { createSigner } from '../src/signing.js';
+import { createSigner } from '../src/client/signing.js';
 
 const signer = createSigner('APPKEY', 'APPSECRET');
 const common = { accessToken: 'ACCESSTOKEN', timestamp: 1795635898 };
@@ -44,7 +44,7 @@ describe('sha1Hex', () => {
   it('agrees with node:crypto on any bytes, across block boundaries', async () => {
     const fc = (await import('fast-check')).default;
     const { createHash } = await import('node:crypto');
-    const { sha1Hex } = await import('../src/sha1.js');
+    const { sha1Hex } = await import('../src/client/sha1.js');
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
         expect(sha1Hex(bytes)).toBe(createHash('sha1').update(bytes).digest('hex'));

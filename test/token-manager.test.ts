@@ -687,8 +687,8 @@ describe('the token never leaks', () => {
 describe('runtime neutrality', () => {
   it('the manager, the memory store and their errors import nothing from node:', () => {
     for (const file of [
-      'token-manager.ts',
-      'token-store.ts',
+      'lifecycle/token-manager.ts',
+      'lifecycle/token-store.ts',
       'errors/token-unavailable-error.ts',
       'errors/invalid-refresh-result-error.ts',
       'errors/token-store-error.ts',

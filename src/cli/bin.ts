@@ -1,7 +1,7 @@
 // Process entry of the `longbridge-token` CLI (package bin, built to dist/cli.js with a
 // `#!/usr/bin/env node` banner, so no shebang here). Everything else is in src/cli/: main() is
 // a plain function the tests call in-process.
-import { main } from './cli/main.js';
+import { main } from './main.js';
 
 // Ctrl-C (or SIGTERM) ends the run with exit 130 and, once the request is out, the warning that
 // the refresh may have gone through; a second Ctrl-C kills at once.

@@ -1,5 +1,5 @@
 // The `longbridge-token` CLI as a function: main(argv, env, io) → exit code. It never throws and
-// never calls process.exit, so tests run it in-process; src/cli.ts is the process entry.
+// never calls process.exit, so tests run it in-process; src/cli/bin.ts is the process entry.
 import { readFileSync } from 'node:fs';
 import { createTokenClient, type TokenClientOptions } from '../index.js';
 import { parseCommandLine, type RefreshOptions } from './args.js';

@@ -4,6 +4,7 @@
 import { ApiError, InvalidInputError, InvalidResponseError, NetworkError, TimeoutError } from '../index.js';
 import { UsageError } from './args.js';
 import { EXIT } from './exit-codes.js';
+import { scrubOrWithhold } from '../redact.js';
 
 export interface Failure {
   exitCode: number;
@@ -102,6 +103,8 @@ export function describeFailure(error: unknown, context: RunContext | undefined)
   };
 }
 
+
+
 const LINE_LIMIT = 2_000;
 
 /**
@@ -109,10 +112,7 @@ const LINE_LIMIT = 2_000;
  * message may carry terminal escapes or line breaks) escaped, and the length capped.
  */
 export function redact(line: string, secrets: readonly string[]): string {
-  let out = line;
-  for (const secret of secrets) {
-    if (secret.length >= 6) out = out.split(secret).join('[redacted]');
-  }
+  let out = scrubOrWithhold(line, secrets, `${line.slice(0, line.indexOf(':') + 1)} [withheld: it contained a secret too short to scrub]`.trimStart());
   // eslint-disable-next-line no-control-regex
   out = out.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return out.length > LINE_LIMIT ? `${out.slice(0, LINE_LIMIT)}… (${out.length - LINE_LIMIT} more characters)` : out;

@@ -1,10 +1,10 @@
 import createClient, { type Client } from 'openapi-fetch';
-import { accountChannelValues, type components, type operations, type paths } from '../generated/openapi.js';
-import { isCredential } from './credential.js';
+import { accountChannelValues, type components, type operations, type paths } from '../../generated/openapi.js';
+import { isCredential } from '../credential.js';
 import { readEnvelope, type RefreshTokenData } from './envelope.js';
-import { describeValue, InvalidInputError } from './errors/invalid-input-error.js';
-import { NetworkError } from './errors/network-error.js';
-import { TimeoutError } from './errors/timeout-error.js';
+import { describeValue, InvalidInputError } from '../errors/invalid-input-error.js';
+import { NetworkError } from '../errors/network-error.js';
+import { TimeoutError } from '../errors/timeout-error.js';
 import { toExpiredAt, toRefreshTokenBody, type RefreshTokenInput } from './refresh-input.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { createSigner } from './signing.js';

@@ -1,6 +1,6 @@
-import type { components } from '../generated/openapi.js';
-import { ApiError } from './errors/api-error.js';
-import { InvalidResponseError } from './errors/invalid-response-error.js';
+import type { components } from '../../generated/openapi.js';
+import { ApiError } from '../errors/api-error.js';
+import { InvalidResponseError } from '../errors/invalid-response-error.js';
 import { parseRetryAfter } from './retry.js';
 
 /** `data` of a successful refresh, as the spec defines it. */

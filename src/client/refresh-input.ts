@@ -1,6 +1,6 @@
-import type { components } from '../generated/openapi.js';
-import { describeValue, InvalidInputError } from './errors/invalid-input-error.js';
-import { toEpochMs } from './instant.js';
+import type { components } from '../../generated/openapi.js';
+import { describeValue, InvalidInputError } from '../errors/invalid-input-error.js';
+import { toEpochMs } from '../instant.js';
 
 /** The request body of `POST /v1/openapi/token/refresh`, as the spec defines it. */
 export type RefreshTokenBody = components['schemas']['RefreshTokenRequest'];

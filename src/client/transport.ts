@@ -1,7 +1,7 @@
 // The HTTP edge: the one place where a request meets the network. openapi-fetch builds the
 // request (typed by the spec); this module signs it over the exact bytes it sends, sends it,
 // re-sends on 429 by the retry policy, and caps the size of what it reads back.
-import { InvalidResponseError } from './errors/invalid-response-error.js';
+import { InvalidResponseError } from '../errors/invalid-response-error.js';
 import { DEFAULT_RETRY, parseRetryAfter, retryDelay, sleep, type RetryPolicy } from './retry.js';
 import type { Signer } from './signing.js';
 

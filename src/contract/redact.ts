@@ -3,13 +3,13 @@
 // echoes it) and every token a server issued (`data.token`, and that value anywhere else).
 import type { Exchange } from './exchange.js';
 
-export const REDACTED = '<redacted>';
+import { REDACTED, scrubOrWithhold } from '../redact.js';
+
+export { REDACTED };
 
 /** Longest body kept in a report, in characters. */
 export const MAX_REPORTED_BODY = 16_384;
 
-/** Secrets shorter than this are not scrubbed from free text (it would garble it); headers are always redacted. */
-const MIN_SCRUBBED_LENGTH = 8;
 
 export interface PrintableRequest {
   method: string;
@@ -44,10 +44,8 @@ export interface Redactor {
  */
 export function createRedactor(options: { secretHeaders: string[]; secrets: string[]; exchanges: Exchange[] }): Redactor {
   const hidden = new Set(options.secretHeaders.map((name) => name.toLowerCase()));
-  const secrets = [...options.secrets, ...options.exchanges.flatMap((e) => issuedToken(e.response?.json))]
-    .filter((secret) => secret.length >= MIN_SCRUBBED_LENGTH)
-    .sort((a, b) => b.length - a.length);
-  const text = (value: string) => secrets.reduce((out, secret) => out.split(secret).join(REDACTED), value);
+  const secrets = [...options.secrets, ...options.exchanges.flatMap((e) => issuedToken(e.response?.json))];
+  const text = (value: string) => scrubOrWithhold(value, secrets, `<withheld: ${value.length} characters holding a secret too short to scrub>`);
   const headers = (values: Record<string, string>, alwaysHidden: Set<string>) =>
     Object.fromEntries(Object.entries(values).map(([name, value]) => [name, alwaysHidden.has(name.toLowerCase()) ? REDACTED : text(value)]));
 

@@ -1,8 +1,8 @@
 // The bridge from the HTTP client to the TokenManager: a RefreshFunction that calls the API
 // authorised with the manager's current token.
-import { createTokenClient, DEFAULT_TOKEN_LIFETIME_MS, type TokenClientOptions } from './client.js';
-import { InvalidInputError } from './errors/invalid-input-error.js';
-import { toEpochMs } from './instant.js';
+import { createTokenClient, DEFAULT_TOKEN_LIFETIME_MS, type TokenClientOptions } from '../client/client.js';
+import { InvalidInputError } from '../errors/invalid-input-error.js';
+import { toEpochMs } from '../instant.js';
 import type { RefreshFunction } from './token-manager.js';
 
 export interface ClientRefreshOptions extends Omit<TokenClientOptions, 'accessToken'> {

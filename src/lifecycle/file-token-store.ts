@@ -3,10 +3,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { InvalidInputError } from './errors/invalid-input-error.js';
-import { TokenStoreError } from './errors/token-store-error.js';
-import { isCredential } from './credential.js';
-import { toEpochMs } from './instant.js';
+import { InvalidInputError } from '../errors/invalid-input-error.js';
+import { TokenStoreError } from '../errors/token-store-error.js';
+import { isCredential } from '../credential.js';
+import { toEpochMs } from '../instant.js';
 import { checkStoredToken, type StoredToken, type TokenStore } from './token-store.js';
 
 /** Owner read/write only: the file holds a live access token. */
@@ -188,5 +188,5 @@ function codeOf(error: unknown): string {
   return typeof code === 'string' ? code : error instanceof Error ? error.message : String(error);
 }
 
-export { TokenStoreError } from './errors/token-store-error.js';
+export { TokenStoreError } from '../errors/token-store-error.js';
 export type { StoredToken, TokenStore } from './token-store.js';

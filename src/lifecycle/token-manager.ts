@@ -1,9 +1,9 @@
-import { describeValue, InvalidInputError } from './errors/invalid-input-error.js';
-import { InvalidRefreshResultError } from './errors/invalid-refresh-result-error.js';
-import { TokenStoreError } from './errors/token-store-error.js';
-import { TokenUnavailableError } from './errors/token-unavailable-error.js';
-import { isCredential } from './credential.js';
-import { isEpochMs, toEpochMs } from './instant.js';
+import { describeValue, InvalidInputError } from '../errors/invalid-input-error.js';
+import { InvalidRefreshResultError } from '../errors/invalid-refresh-result-error.js';
+import { TokenStoreError } from '../errors/token-store-error.js';
+import { TokenUnavailableError } from '../errors/token-unavailable-error.js';
+import { isCredential } from '../credential.js';
+import { isEpochMs, toEpochMs } from '../instant.js';
 import { MemoryTokenStore, type StoredToken, type TokenStore } from './token-store.js';
 
 /** The token the manager holds, handed to the refresh function (which must authorise with it). */

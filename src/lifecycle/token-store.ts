@@ -1,6 +1,6 @@
-import { isCredential } from './credential.js';
-import { InvalidInputError } from './errors/invalid-input-error.js';
-import { isEpochMs } from './instant.js';
+import { isCredential } from '../credential.js';
+import { InvalidInputError } from '../errors/invalid-input-error.js';
+import { isEpochMs } from '../instant.js';
 
 /**
  * A token and when it expires, as a store keeps it. `expiresAt` is in milliseconds since

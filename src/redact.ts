@@ -1,0 +1,28 @@
+// The one place secrets are scrubbed from text: anything a server says (a message, a body)
+// before it becomes part of an error, a CLI line or a contract report. The client, the CLI
+// and the contract suite all call this module; none has its own rule.
+
+/** What a scrubbed secret is replaced with. */
+export const REDACTED = '<redacted>';
+
+/**
+ * Secrets shorter than this are not replaced inside text: replacing "0" would eat the digits
+ * of codes. A text that contains such a secret is withheld instead (see `scrubSecrets`).
+ */
+export const MIN_SCRUBBED_LENGTH = 8;
+
+/**
+ * `text` with every secret replaced by `<redacted>`, longest first; `undefined` when the text
+ * holds a secret too short to replace safely, so the caller must withhold the whole text.
+ * Empty and missing secrets are ignored.
+ */
+export function scrubSecrets(text: string, secrets: Iterable<string | undefined>): string | undefined {
+  const present = [...secrets].filter((secret): secret is string => typeof secret === 'string' && secret !== '' && text.includes(secret));
+  if (present.some((secret) => secret.length < MIN_SCRUBBED_LENGTH)) return undefined;
+  return present.sort((a, b) => b.length - a.length).reduce((out, secret) => out.split(secret).join(REDACTED), text);
+}
+
+/** As `scrubSecrets`, with `withheld` in place of a text that could not be scrubbed safely. */
+export function scrubOrWithhold(text: string, secrets: Iterable<string | undefined>, withheld: string): string {
+  return scrubSecrets(text, secrets) ?? withheld;
+}
