@@ -93,27 +93,38 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     headers: { Authorization: accessToken, 'Content-Type': CONTENT_TYPE },
   });
 
-  /** One call: a timeout over everything (retries included), the caller's signal, and our errors. */
-  async function call(
+  /**
+   * One call: a hard deadline over everything (retries and the body read included), the
+   * caller's signal, and our errors. The deadline and the caller's abort settle the call by
+   * themselves, even when `fetch` ignores the signal; whatever the work does after that is
+   * dropped (a late reply's body is cancelled by the transport).
+   */
+  function call(
     send: (signal: AbortSignal) => Promise<{ data?: unknown; error?: unknown; response: Response }>,
     callerSignal: AbortSignal | undefined,
   ): Promise<RefreshTokenData> {
-    if (callerSignal?.aborted) throw callerSignal.reason;
+    if (callerSignal?.aborted) return Promise.reject(callerSignal.reason);
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
-    const forward = () => controller.abort(callerSignal!.reason);
-    callerSignal?.addEventListener('abort', forward, { once: true });
-    try {
-      const { data, error, response } = await send(controller.signal);
-      return readEnvelope(response.ok ? data : error, response, now());
-    } catch (error) {
-      if (callerSignal?.aborted) throw callerSignal.reason;
-      if (controller.signal.aborted) throw new TimeoutError(timeoutMs);
-      throw networkFailure(error, origin);
-    } finally {
-      clearTimeout(timer);
-      callerSignal?.removeEventListener('abort', forward);
-    }
+    return new Promise<RefreshTokenData>((resolve, reject) => {
+      const stop = (reason: unknown) => {
+        settle();
+        reject(reason);
+        controller.abort(reason);
+      };
+      const timer = setTimeout(() => stop(new TimeoutError(timeoutMs)), timeoutMs);
+      const forward = () => stop(callerSignal!.reason);
+      callerSignal?.addEventListener('abort', forward, { once: true });
+      const settle = () => {
+        clearTimeout(timer);
+        callerSignal?.removeEventListener('abort', forward);
+      };
+      send(controller.signal)
+        .then(({ data, error, response }) => readEnvelope(response.ok ? data : error, response, now()))
+        .then(
+          (data) => (settle(), resolve(data)),
+          (error: unknown) => (settle(), reject(networkFailure(error, origin))),
+        );
+    });
   }
 
   return {

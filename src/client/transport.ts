@@ -62,6 +62,11 @@ export function createTransport(options: TransportOptions) {
         for (const [name, value] of Object.entries(signed)) headers.set(name, value);
       }
       const response = await options.fetch(url, { method, headers, body, signal, redirect: 'error' });
+      if (signal?.aborted) {
+        // A fetch that ignored the abort: the call has already ended; drop the late reply.
+        void response.body?.cancel().catch(() => {});
+        throw signal.reason;
+      }
       if (response.status !== 429 || attempt >= retry.retries) return capped(response, maxResponseBytes);
       let delay = retryDelay(retry, attempt, parseRetryAfter(response.headers.get('Retry-After'), now()));
       // A signed re-send needs a new X-Timestamp: wait into the next second at least.
