@@ -3,7 +3,7 @@
 // child process. Every failing run's stderr is scanned for the token, the app secret, the new
 // token and the signatures the server saw.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -11,10 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { accountChannelValues } from '../generated/openapi.js';
 import { freePort } from '../scripts/prism-mock.js';
-import { CLI_OPTIONS, CN_BASE_URL, GLOBAL_BASE_URL, parseCommandLine, parseDuration, UsageError } from '../src/cli/args.js';
+import { CLI_OPTIONS, CN_BASE_URL, GLOBAL_BASE_URL, parseDuration, UsageError } from '../src/cli/args.js';
+import { BaseUrlChoiceError, chooseBaseUrl } from '../src/cli/base-url.js';
 import { EXIT, EXIT_CODE_TABLE } from '../src/cli/exit-codes.js';
 import { HELP } from '../src/cli/help.js';
-import { main } from '../src/cli/main.js';
+import { main, type Writer } from '../src/cli/main.js';
+import { startConnectProxy } from './helpers/connect-proxy.js';
 import { reply, startLoopbackServer, successEnvelope, type Handler, type LoopbackServer } from './helpers/loopback-server.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -48,15 +50,15 @@ interface Run {
 async function run(
   argv: string[],
   env: Record<string, string> = { LONGBRIDGE_ACCESS_TOKEN: TOKEN },
-  extra: { stdin?: string | Readable; now?: number; signal?: AbortSignal } = {},
+  extra: { stdin?: string | Readable; now?: number; signal?: AbortSignal; stdout?: Writer } = {},
 ): Promise<Run> {
   let stdout = '';
   let stderr = '';
   const before = server.requests.length;
   const started = performance.now();
   const code = await main(argv, env, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
+    stdout: extra.stdout ?? { write: (s: string, done: () => void) => ((stdout += s), done()) },
+    stderr: { write: (s: string, done: () => void) => ((stderr += s), done()) },
     ...(extra.stdin !== undefined ? { stdin: typeof extra.stdin === 'string' ? Readable.from([Buffer.from(extra.stdin)]) : extra.stdin } : {}),
     ...(extra.now !== undefined ? { now: () => extra.now! } : {}),
     ...(extra.signal ? { signal: extra.signal } : {}),
@@ -287,7 +289,7 @@ describe('credentials', () => {
   });
 
   it.each([
-    ['a missing file', () => ['--access-token-file', join(tmp, 'nope')], /cannot read it \(ENOENT\)/],
+    ['a missing file', () => ['--access-token-file', join(tmp, 'nope')], /cannot read the file \(ENOENT\); the path is not shown/],
     ['a directory', () => ['--access-token-file', tmp], /not a regular file/],
     ['an empty file', () => (writeFileSync(join(tmp, 'empty'), '\n'), ['--access-token-file', join(tmp, 'empty')]), /is empty/],
     ['both token flags', () => ['--access-token', '-', '--access-token-file', 'x'], /exclude each other/],
@@ -328,10 +330,10 @@ describe('usage errors: exit 2, nothing sent, nothing on stdout', () => {
     [['refresh-access', '--timeout-ms', '0'], '--timeout-ms must be a whole number of milliseconds'],
     [['refresh-access', '--region', 'hk'], '--region must be "global"'],
     [['refresh-access', '--cn', '--region', 'global'], '--region and --cn exclude each other'],
-    [['refresh-access', '--aaaid', '1'], "Unknown option '--aaaid'"],
+    [['refresh-access', '--aaaid', '1'], 'unknown option "--aaaid"'],
     [['refresh-access', '--timeout-ms', '100', '--timeout-ms', '200'], '--timeout-ms is given more than once'],
     [['refresh-access', 'extra'], 'unexpected argument "extra"'],
-    [['refresh-access', TOKEN.repeat(3)], 'unexpected argument (an argument of 90 characters, not shown)'],
+    [['refresh-access', TOKEN.repeat(3)], 'unexpected argument (an argument of 90 characters, not shown'],
     [['refreshh'], 'unknown command "refreshh"'],
     [['--timeout-ms', '100'], 'no command'],
   ])('%j → %s', async (argv, message) => {
@@ -477,18 +479,157 @@ describe('transport failures', () => {
   });
 });
 
-describe('parseCommandLine', () => {
+describe('what reaches stderr: never a secret, never a misplaced token', () => {
+  const MISPLACED = 'Tk9_misplaced.AbC-7'; // token-like, under 40 characters, not in the environment
+
   it.each([
-    [['--cn'], CN_BASE_URL],
-    [['--region', 'cn'], CN_BASE_URL],
-    [['--region', 'global'], GLOBAL_BASE_URL],
-    [[], undefined],
-  ])('%j → base URL %s', (flags, baseUrl) => {
-    const invocation = parseCommandLine(['refresh-access', ...flags], 0);
-    expect(invocation.action === 'run' && invocation.options.baseUrl).toBe(baseUrl ?? undefined);
+    ['as the path of --access-token-file', ['refresh-access', '--access-token-file', MISPLACED]],
+    ['as an unknown flag', ['refresh-access', `--${MISPLACED}`]],
+    ['as an unknown flag with a value', ['refresh-access', `--token=${MISPLACED}`]],
+    ['as an extra argument', ['refresh-access', MISPLACED]],
+    ['as the command', [MISPLACED]],
+    ['as the value of --region', ['refresh-access', '--region', MISPLACED]],
+  ])('a token given %s is not echoed: exit 2, nothing sent', async (_where, argv) => {
+    const result = await run([...argv, ...(argv.includes('--region') ? [] : local())], {});
+    expectFailure(result, EXIT.usage);
+    expect(result.sent).toBe(0);
+    expect(result.stderr).not.toContain(MISPLACED);
+    expect(result.stderr).not.toContain('Tk9_');
   });
 
-  it('parseDuration', () => {
+  it('a server echoing the request signature: the signature is scrubbed from stderr', async () => {
+    server.setHandler((request, response) => {
+      response.writeHead(403, { 'Content-Type': 'application/json' });
+      response.end(JSON.stringify(envelope(403201, `bad signature: ${String(request.headers['x-api-signature'])} for ${String(request.headers.authorization)}`)));
+    });
+    const env = { LONGBRIDGE_ACCESS_TOKEN: TOKEN, LONGBRIDGE_APP_KEY: APP_KEY, LONGBRIDGE_APP_SECRET: APP_SECRET };
+    const result = await run(['refresh-access', ...local()], env);
+    expectFailure(result, EXIT['signature-invalid']);
+    const sentSignature = String(server.requests.at(-1)!.headers['x-api-signature']);
+    expect(sentSignature).toMatch(/Signature=[0-9a-f]{64}$/);
+    expect(result.stderr).not.toContain(sentSignature.split('Signature=')[1]);
+    expect(result.stderr).toMatch(/^error: .*<redacted>/m);
+  });
+
+  it('a 3-character token echoed by the server: the line is withheld, the code and hint kept', async () => {
+    server.setHandler(reply(401, envelope(401004, 'token q7z is not valid')));
+    const result = await run(['refresh-access', ...local()], { LONGBRIDGE_ACCESS_TOKEN: 'q7z' });
+    expect(result.code).toBe(EXIT['token-invalid']);
+    expect(result.stderr).not.toContain('q7z');
+    expect(result.stderr).toMatch(/^hint: .*use the newest token you hold/m);
+  });
+});
+
+describe('stdout that cannot take the new token', () => {
+  it('a write error after a successful refresh: exit 15, stderr says the refresh went through; the token is never on stderr', async () => {
+    server.setHandler(reply(200, successEnvelope));
+    const failing: Writer = { write: (_s, done) => done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })) };
+    const result = await run(['refresh-access', ...local()], undefined, { stdout: failing });
+    expect(result.code).toBe(EXIT['output-failed']);
+    expect(result.sent).toBe(1);
+    expect(result.stderr).toMatch(/^error: the refresh went through, but the new token could not be written to stdout \(EPIPE: /);
+    expect(result.stderr).toMatch(/^hint: the old token is no longer valid/m);
+    expectNoSecret(result.stderr);
+  });
+
+  it('a write that throws: the same', async () => {
+    const throwing: Writer = {
+      write: () => {
+        throw Object.assign(new Error('write ENOSPC'), { code: 'ENOSPC' });
+      },
+    };
+    const result = await run(['refresh-access', ...local()], undefined, { stdout: throwing });
+    expect(result.code).toBe(EXIT['output-failed']);
+    expect(result.stderr).toContain('(ENOSPC: no space left on the device stdout goes to)');
+  });
+});
+
+describe('HTTPS_PROXY, HTTP_PROXY and NO_PROXY, through a loopback CONNECT proxy', () => {
+  it('HTTP_PROXY: the request goes through the proxy', async () => {
+    const proxy = await startConnectProxy();
+    try {
+      server.setHandler(reply(200, successEnvelope));
+      const result = await run(['refresh-access', ...local()], { LONGBRIDGE_ACCESS_TOKEN: TOKEN, HTTP_PROXY: proxy.url });
+      expect(result).toMatchObject({ code: 0, stderr: '', sent: 1 });
+      expect(proxy.connects).toEqual([new URL(server.url).host]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('https_proxy (lowercase): the default host is reached through the proxy, never directly', async () => {
+    const proxy = await startConnectProxy(); // refuses every target off loopback with 502
+    try {
+      const result = await run(['refresh-access', '--timeout-ms', '10000'], { LONGBRIDGE_ACCESS_TOKEN: TOKEN, https_proxy: proxy.url });
+      expect(proxy.connects).toEqual(['openapi.longbridge.com:443']);
+      expectFailure(result, EXIT.network);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('NO_PROXY: a host it names is reached directly', async () => {
+    const proxy = await startConnectProxy();
+    try {
+      server.setHandler(reply(200, successEnvelope));
+      const result = await run(['refresh-access', ...local()], { LONGBRIDGE_ACCESS_TOKEN: TOKEN, HTTP_PROXY: proxy.url, NO_PROXY: 'localhost,127.0.0.1' });
+      expect(result).toMatchObject({ code: 0, stderr: '', sent: 1 });
+      expect(proxy.connects).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('the host: --base-url, else LONGBRIDGE_HTTP_URL, else the region (--region/--cn, else LONGBRIDGE_REGION), else global', () => {
+  const LOCAL = 'http://127.0.0.1:4010';
+  it.each([
+    [{}, {}, GLOBAL_BASE_URL, 'default'],
+    [{ cn: true }, {}, CN_BASE_URL, '--cn'],
+    [{ region: 'cn' }, {}, CN_BASE_URL, '--region'],
+    [{ region: 'global' }, { LONGBRIDGE_REGION: 'cn' }, GLOBAL_BASE_URL, '--region'],
+    [{}, { LONGBRIDGE_REGION: 'cn' }, CN_BASE_URL, 'LONGBRIDGE_REGION'],
+    [{}, { LONGPORT_REGION: 'cn' }, CN_BASE_URL, 'LONGPORT_REGION'],
+    [{}, { LONGBRIDGE_REGION: '', LONGPORT_REGION: 'cn' }, CN_BASE_URL, 'LONGPORT_REGION'],
+    [{}, { LONGBRIDGE_HTTP_URL: LOCAL, LONGBRIDGE_REGION: 'cn' }, LOCAL, 'LONGBRIDGE_HTTP_URL'],
+    [{}, { LONGPORT_HTTP_URL: LOCAL }, LOCAL, 'LONGPORT_HTTP_URL'],
+    [{ baseUrl: LOCAL }, { LONGBRIDGE_HTTP_URL: CN_BASE_URL }, LOCAL, '--base-url'],
+  ])('flags %j, env %j → %s (from %s)', (flags, env, baseUrl, source) => {
+    expect(chooseBaseUrl(flags, env)).toEqual({ baseUrl, source });
+  });
+
+  it('a region flag loses to LONGBRIDGE_HTTP_URL, and says so', () => {
+    expect(chooseBaseUrl({ cn: true }, { LONGBRIDGE_HTTP_URL: 'http://127.0.0.1:4010' })).toEqual({
+      baseUrl: 'http://127.0.0.1:4010',
+      source: 'LONGBRIDGE_HTTP_URL',
+      warning: '--cn is ignored: LONGBRIDGE_HTTP_URL is set (http://127.0.0.1:4010) and comes first; unset it to choose a region',
+    });
+  });
+
+  it('refuses two host flags and an unknown region, naming where it came from', () => {
+    expect(() => chooseBaseUrl({ baseUrl: 'x', cn: true }, {})).toThrow(new BaseUrlChoiceError('--base-url and --cn exclude each other: give one'));
+    expect(() => chooseBaseUrl({}, { LONGBRIDGE_REGION: 'hk' })).toThrow(/^LONGBRIDGE_REGION must be "global" \(.*\) or "cn" \(.*\), got "hk"$/);
+  });
+
+  it('LONGBRIDGE_HTTP_URL is used without a flag; a bad one is refused naming the variable', async () => {
+    server.setHandler(reply(200, successEnvelope));
+    let result = await run(['refresh-access'], { LONGBRIDGE_ACCESS_TOKEN: TOKEN, LONGBRIDGE_HTTP_URL: server.url });
+    expect(result).toMatchObject({ code: 0, stderr: '', sent: 1 });
+    result = await run(['refresh-access', '--cn'], { LONGBRIDGE_ACCESS_TOKEN: TOKEN, LONGBRIDGE_HTTP_URL: server.url });
+    expect(result).toMatchObject({ code: 0, sent: 1 });
+    expect(result.stderr).toBe(`warning: --cn is ignored: LONGBRIDGE_HTTP_URL is set (${server.url}) and comes first; unset it to choose a region\n`);
+    result = await run(['refresh-access'], { LONGBRIDGE_ACCESS_TOKEN: TOKEN, LONGBRIDGE_HTTP_URL: 'http://openapi.longbridge.com' });
+    expectFailure(result, EXIT.usage);
+    expect(result.stderr).toContain('error: LONGBRIDGE_HTTP_URL: must use https');
+    result = await run(['refresh-access'], { LONGBRIDGE_ACCESS_TOKEN: TOKEN, LONGBRIDGE_REGION: 'mars' });
+    expectFailure(result, EXIT.usage);
+    expect(result.stderr).toContain('error: LONGBRIDGE_REGION must be "global"');
+  });
+
+});
+
+describe('parseDuration', () => {
+  it('sums d h m s', () => {
     expect(parseDuration('90d', 'x')).toBe(90 * 86_400_000);
     expect(parseDuration('1h30m15s', 'x')).toBe(5_415_000);
     for (const bad of ['', 'd', '1.5h', '1w', '1H', '90 d', '1d-1h']) expect(() => parseDuration(bad, 'x')).toThrow(UsageError);
@@ -496,29 +637,54 @@ describe('parseCommandLine', () => {
 });
 
 describe('the real entry, spawned (src/cli/bin.ts through tsx)', () => {
+  /** `stdout`: 'pipe' (read here), 'closed' (a pipe whose reading end is closed at once) or a file descriptor. */
   function spawnCli(
     argv: string[],
     env: Record<string, string>,
     stdin = '',
     during?: (child: ChildProcess) => Promise<void>,
+    stdout: 'pipe' | 'closed' | number = 'pipe',
   ): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
     return new Promise((resolve, reject) => {
       const started = performance.now();
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...argv], {
         cwd: ROOT,
         env: { PATH: process.env.PATH ?? '', ...env },
-        stdio: ['pipe', 'pipe', 'pipe'],
+        stdio: ['pipe', typeof stdout === 'number' ? stdout : 'pipe', 'pipe'],
       });
-      let stdout = '';
+      let out = '';
       let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      if (stdout === 'closed') child.stdout!.destroy(); // before the child can write: its write gets EPIPE
+      else child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.once('error', reject);
-      child.once('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
-      child.stdin.end(stdin);
+      child.once('close', (code) => resolve({ code, stdout: out, stderr, ms: performance.now() - started }));
+      child.stdin!.end(stdin);
       during?.(child).catch(reject);
     });
   }
+
+  it.each([
+    ['EPIPE', 'a pipe whose reader has gone', () => 'closed' as const],
+    ['ENOSPC', 'a full disk (/dev/full)', () => openSync('/dev/full', 'w')],
+  ])('%s on stdout after a refresh (%s): exit 15, stderr says the refresh went through, no stack trace, no token', async (code, _what, stdout) => {
+    server.setHandler(reply(200, successEnvelope));
+    const target = stdout();
+    try {
+      const before = server.requests.length;
+      const result = await spawnCli(['refresh-access', '--base-url', server.url], { LONGBRIDGE_ACCESS_TOKEN: TOKEN }, '', undefined, target);
+      expect(server.requests.length - before).toBe(1);
+      expect(result.stderr).toBe(
+        `error: the refresh went through, but the new token could not be written to stdout (${code}: ${code === 'EPIPE' ? 'whatever read stdout had closed it' : 'no space left on the device stdout goes to'})\n` +
+          'hint: the old token is no longer valid and the new one was not written anywhere: create a new token in the Longbridge developer console, ' +
+          'and make sure stdout goes somewhere that takes it (a pipe that reads to the end, a disk with free space). Do not re-run with the old token.\n',
+      );
+      expect(result.code).toBe(EXIT['output-failed']);
+      expectNoSecret(result.stderr);
+    } finally {
+      if (typeof target === 'number') closeSync(target);
+    }
+  });
 
   it('has no shebang of its own (the build adds it) and is not exported by the package entry', () => {
     expect(readFileSync(join(ROOT, 'src/cli/bin.ts'), 'utf8').startsWith('#!')).toBe(false);

@@ -1,12 +1,10 @@
 // The command line: `refresh` / `refresh-access` / `help`, flags parsed with node:util parseArgs
 // (strict: an unknown flag, a missing value or a flag given twice is a usage error).
 import { parseArgs } from 'node:util';
-import { DEFAULT_BASE_URL, DEFAULT_TOKEN_LIFETIME_MS } from '../index.js';
+import { DEFAULT_TOKEN_LIFETIME_MS } from '../index.js';
+import type { HostFlags } from './base-url.js';
 
-export const GLOBAL_BASE_URL = DEFAULT_BASE_URL;
-/** The spec's second server (test/cli.test.ts checks it against openapi.yaml). */
-export const CN_BASE_URL = 'https://openapi.longbridge.cn';
-export const REGIONS = { global: GLOBAL_BASE_URL, cn: CN_BASE_URL } as const;
+export { CN_BASE_URL, GLOBAL_BASE_URL, REGIONS } from './base-url.js';
 /** The official SDKs' default lifetime, as the client's. */
 export const DEFAULT_EXPIRES_IN = `${DEFAULT_TOKEN_LIFETIME_MS / 86_400_000}d`;
 
@@ -28,9 +26,8 @@ export interface RefreshOptions {
   expiredAt?: Date | string;
   /** The flag `expiredAt` came from, to name it in errors. */
   expiryFlag: '--expires-in' | '--expired-at';
-  baseUrl?: string;
-  /** The flag `baseUrl` came from, to name it in errors. */
-  baseUrlFlag: '--base-url' | '--region' | '--cn';
+  /** --base-url, --region, --cn as given; src/cli/base-url.ts picks the host with the environment. */
+  host: HostFlags;
   timeoutMs?: number;
   token?: TokenFlag;
 }
@@ -84,7 +81,7 @@ export function parseCommandLine(argv: readonly string[], now: number): Invocati
   }
   if (extra.length > 0) throw new UsageError(`unexpected argument ${shown(extra[0]!)}`);
 
-  const options: RefreshOptions = { command: command as Command, expiryFlag: '--expires-in', baseUrlFlag: '--base-url' };
+  const options: RefreshOptions = { command: command as Command, expiryFlag: '--expires-in', host: {} };
   if (command === 'refresh') {
     if (values.aaid === undefined) throw new UsageError('refresh needs --aaid ID (the account the new token is for)');
     if (values.channel === undefined) throw new UsageError('refresh needs --channel lb|pspl_sg (sent as Account-Channel)');
@@ -93,7 +90,7 @@ export function parseCommandLine(argv: readonly string[], now: number): Invocati
   } else {
     for (const flag of ['aaid', 'channel'] as const) {
       if (values[flag] !== undefined) {
-        throw new UsageError(`refresh-access takes no --${flag}: the live form (GET /v1/token/refresh) sends none; use "refresh" for the seed's form`);
+        throw new UsageError(`refresh-access takes no --${flag}: the live form (GET /v1/token/refresh) sends none; "refresh" is the 2022 form (POST) that does`);
       }
     }
   }
@@ -111,23 +108,9 @@ export function parseCommandLine(argv: readonly string[], now: number): Invocati
     options.expiredAt = new Date(now + parseDuration(DEFAULT_EXPIRES_IN, '--expires-in'));
   }
 
-  const hostFlags = (['base-url', 'region', 'cn'] as const).filter((flag) => values[flag] !== undefined);
-  if (hostFlags.length > 1) {
-    throw new UsageError(`${hostFlags.map((flag) => `--${flag}`).join(' and ')} exclude each other: give one`);
-  }
-  if (values['base-url'] !== undefined) {
-    options.baseUrl = values['base-url'];
-  } else if (values.region !== undefined) {
-    const region = values.region;
-    if (region !== 'global' && region !== 'cn') {
-      throw new UsageError(`--region must be "global" (${GLOBAL_BASE_URL}) or "cn" (${CN_BASE_URL}), got ${shown(region)}`);
-    }
-    options.baseUrl = REGIONS[region];
-    options.baseUrlFlag = '--region';
-  } else if (values.cn) {
-    options.baseUrl = CN_BASE_URL;
-    options.baseUrlFlag = '--cn';
-  }
+  if (values['base-url'] !== undefined) options.host.baseUrl = values['base-url'];
+  if (values.region !== undefined) options.host.region = values.region;
+  if (values.cn) options.host.cn = true;
 
   if (values['timeout-ms'] !== undefined) {
     const text = values['timeout-ms'];
@@ -169,14 +152,24 @@ export function parseDuration(text: string, flag: string): number {
 }
 
 /**
- * A user's argument, quoted for an error message. Long ones are not echoed: a misplaced
- * token would otherwise land in a log.
+ * A user's argument, quoted for an error message, when it looks like something typed by hand:
+ * a word of lowercase letters, digits and dashes (a command, a flag, a unit), or a number with
+ * a unit. Anything else may be a misplaced token, and is described by its length only, so it
+ * never lands in a terminal's scrollback or a CI log.
  */
 export function shown(text: string): string {
-  return text.length <= 40 ? JSON.stringify(text) : `(an argument of ${text.length} characters, not shown)`;
+  return /^-{0,2}[a-z0-9][a-z0-9-]{0,39}$/.test(text) || /^[\d:.+-]{1,40}[a-z]{0,3}$/i.test(text)
+    ? JSON.stringify(text)
+    : `(an argument of ${text.length} characters, not shown: if it was your token, set LONGBRIDGE_ACCESS_TOKEN instead)`;
 }
 
-/** parseArgs' message, on one line, without its advice about positionals (there are none to quote). */
+/**
+ * parseArgs' message, on one line, without its advice about positionals, and with the
+ * option it names passed through `shown` (an unknown "--…" may be a misplaced token).
+ */
 function parseArgsMessage(text: string): string {
-  return text.replace(/\. To specify a positional argument[\s\S]*$/, '').replace(/\s*\n\s*/g, ' ');
+  return text
+    .replace(/\. To specify a positional argument[\s\S]*$/, '')
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/^Unknown option '([^]*?)'(?=$|\.)/, (_, option: string) => `unknown option ${shown(option)}`);
 }

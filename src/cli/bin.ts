@@ -8,6 +8,11 @@ import { main } from './main.js';
 const interrupt = new AbortController();
 for (const name of ['SIGINT', 'SIGTERM'] as const) process.once(name, () => interrupt.abort());
 
+// A write to a closed pipe or a full disk is reported by main() through the write's callback
+// (exit 15 for the new token); without these listeners Node would also throw it, with a stack trace.
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
+
 let stdinUsed = false;
 process.exitCode = await main(process.argv.slice(2), process.env, {
   signal: interrupt.signal,

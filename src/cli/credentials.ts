@@ -95,8 +95,17 @@ function fromEnv(env: Env, names: readonly string[]): [string, string] | undefin
 
 async function readTokenFile(path: string, warnings: string[]): Promise<string> {
   let text: string;
+  let info;
   try {
-    const info = await stat(path);
+    info = await stat(path);
+  } catch (error) {
+    // Not a path that exists: it may be a token given in the wrong place, so it is not echoed.
+    throw new UsageError(
+      `--access-token-file: cannot read the file (${errorCode(error)}); the path is not shown, in case it is a token: ` +
+        `to pass the token itself, set ${ENV_NAMES.accessToken[0]} or use --access-token -`,
+    );
+  }
+  try {
     if (!info.isFile()) throw new UsageError(`--access-token-file ${path}: not a regular file`);
     if (info.size > MAX_TOKEN_BYTES) throw new UsageError(`--access-token-file ${path}: ${info.size} bytes is too large for a token`);
     if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
@@ -106,10 +115,14 @@ async function readTokenFile(path: string, warnings: string[]): Promise<string> 
     text = await readFile(path, 'utf8');
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    const code = (error as { code?: unknown }).code;
-    throw new UsageError(`--access-token-file ${path}: cannot read it (${typeof code === 'string' ? code : 'read failed'})`);
+    throw new UsageError(`--access-token-file ${path}: cannot read it (${errorCode(error)})`);
   }
   return text.trim();
+}
+
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : 'read failed';
 }
 
 async function readTokenStdin(stdin: Stdin): Promise<string> {

@@ -17,6 +17,7 @@ export const EXIT = {
   'invalid-response': 12,
   network: 13,
   timeout: 14,
+  'output-failed': 15,
   interrupted: 130,
 } as const;
 
@@ -39,5 +40,6 @@ export const EXIT_CODE_TABLE: ReadonlyArray<readonly [number, string]> = [
   [EXIT['invalid-response'], 'the reply is not the documented envelope (HTML error page, not JSON, no token)'],
   [EXIT.network, 'network error: connection refused or reset, DNS, TLS'],
   [EXIT.timeout, 'no complete reply within --timeout-ms'],
+  [EXIT['output-failed'], 'the refresh went through, but stdout could not take the new token (EPIPE, ENOSPC): it is lost'],
   [EXIT.interrupted, 'interrupted (Ctrl-C, SIGINT or SIGTERM)'],
 ];

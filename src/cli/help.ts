@@ -1,22 +1,24 @@
 // `longbridge-token --help`: commands, flags, environment, output, exit codes, examples.
-import { CN_BASE_URL, DEFAULT_EXPIRES_IN, GLOBAL_BASE_URL } from './args.js';
+import { DEFAULT_EXPIRES_IN } from './args.js';
+import { BASE_URL_ENV, CN_BASE_URL, GLOBAL_BASE_URL, REGION_ENV } from './base-url.js';
 import { ENV_NAMES } from './credentials.js';
 import { EXIT_CODE_TABLE } from './exit-codes.js';
 
 export const HELP = `longbridge-token: refresh a Longbridge OpenAPI access token and print the new one as JSON
 
 Usage:
-  longbridge-token refresh --aaid ID --channel lb|pspl_sg [--expires-in D | --expired-at ISO] [options]
   longbridge-token refresh-access [--expires-in D | --expired-at ISO] [options]
+  longbridge-token refresh --aaid ID --channel lb|pspl_sg [--expires-in D | --expired-at ISO] [options]
   longbridge-token help | --help | -h
   longbridge-token --version | -v
   With no arguments it prints this text to stderr and exits 2.
 
 Commands:
-  refresh          POST /v1/openapi/token/refresh, the documented (2022-04-21) form: creates a new
-                   token for account --aaid, sent with the Account-Channel header --channel.
   refresh-access   GET /v1/token/refresh?expired_at=..., the form the live service and the official
                    SDKs use: a new token for the token you hold. Takes no --aaid and no --channel.
+  refresh          POST /v1/openapi/token/refresh, the historical form of the 2022-04-21
+                   documentation page: creates a new token for account --aaid, sent with the
+                   Account-Channel header --channel.
   A successful refresh makes the old token invalid: store the new one before anything else.
 
 Options:
@@ -27,10 +29,11 @@ Options:
                             e.g. 90d, 12h, 30m, 3600s, or a sum such as 1d12h (default ${DEFAULT_EXPIRES_IN})
   --expired-at ISO          or the expiry itself: an ISO 8601 date-time with a zone, in the future,
                             e.g. 2027-01-01T00:00:00Z (not with --expires-in)
-  --base-url URL            the API host (default ${GLOBAL_BASE_URL});
-                            https, or plain http on a loopback host only (a local mock)
+  --base-url URL            the API host: https, or plain http on a loopback host only (a local mock)
   --region global|cn        global = ${GLOBAL_BASE_URL}, cn = ${CN_BASE_URL}
   --cn                      same as --region cn (--base-url, --region and --cn exclude each other)
+                            The host: --base-url, else ${BASE_URL_ENV[0]}, else the region
+                            (--region or --cn, else ${REGION_ENV[0]}), else global.
   --timeout-ms N            give up after N ms, the client's 429 retries included (default 30000)
   --access-token-file PATH  read the access token from PATH (surrounding white space is ignored;
                             keep the file chmod 600)
@@ -45,6 +48,10 @@ Environment (an empty variable counts as unset):
                             (a --access-token* flag takes precedence)
   ${ENV_NAMES.appKey[0]}        the app key; else ${ENV_NAMES.appKey[1]}
   ${ENV_NAMES.appSecret[0]}     the app secret; else ${ENV_NAMES.appSecret[1]}
+  ${BASE_URL_ENV[0]}       the API host, when no --base-url is given; else ${BASE_URL_ENV[1]}
+  ${REGION_ENV[0]}         global or cn, when no host flag and no ${BASE_URL_ENV[0]}; else ${REGION_ENV[1]}
+  HTTPS_PROXY, HTTP_PROXY   send requests through this proxy (CONNECT); lowercase names too
+  NO_PROXY                  hosts (comma-separated, .domain suffixes, *) reached directly
   With both an app key and an app secret set, every request is signed (X-Api-Key, X-Timestamp,
   X-Api-Signature), as the live service requires; with neither, requests go unsigned (enough for a
   local mock; the live service answers 403201). Setting only one of them is an error.
@@ -53,9 +60,11 @@ Output:
   stdout  exactly one JSON document, the reply's data:
           {"token", "expired_at", "issued_at", "account_info": {"member_id", "aaid", "account_channel"}}
           Nothing else is ever written to stdout, so it can be piped into jq.
-  stderr  warnings, and on failure "error: ..." and "hint: ..." lines. The access token and the
-          app secret are never written to stderr. After a timeout, a dropped connection or a server
-          error, a warning says the old token may already be invalid: do not re-run blindly.
+  stderr  warnings, and on failure "error: ..." and "hint: ..." lines. The access token, the app
+          secret and the request signature are never written to stderr. After a timeout, a dropped
+          connection or a server error, a warning says the old token may already be invalid: do not
+          re-run blindly. If stdout cannot take the new token (a closed pipe, a full disk), stderr
+          says that the refresh went through and the token was lost (exit 15).
 
 Exit codes:
 ${EXIT_CODE_TABLE.map(([code, meaning]) => ` ${String(code).padStart(3)}  ${meaning}`).join('\n')}
@@ -64,8 +73,9 @@ Examples:
   read -rs LONGBRIDGE_ACCESS_TOKEN && export LONGBRIDGE_ACCESS_TOKEN   # not echoed, not in history
   read -rs LONGBRIDGE_APP_SECRET && export LONGBRIDGE_APP_SECRET LONGBRIDGE_APP_KEY=<your app key>
   longbridge-token refresh-access --expires-in 30d | jq -r .token
-  longbridge-token refresh --aaid 20001 --channel lb --expired-at 2027-01-01T00:00:00Z
   longbridge-token refresh-access --cn --access-token-file ~/.config/longbridge/token
   pass show longbridge/token | longbridge-token refresh-access --access-token -
-  longbridge-token refresh --aaid 20001 --channel lb --base-url http://127.0.0.1:4010   # a local mock
+  HTTPS_PROXY=http://proxy.example:3128 longbridge-token refresh-access
+  longbridge-token refresh-access --base-url http://127.0.0.1:4010   # the local mock (npm start)
+  longbridge-token refresh --aaid 20001 --channel lb --expired-at 2027-01-01T00:00:00Z   # historical form
 `;

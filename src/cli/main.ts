@@ -2,14 +2,17 @@
 // never calls process.exit, so tests run it in-process; src/cli/bin.ts is the process entry.
 import { readFileSync } from 'node:fs';
 import { createTokenClient, type TokenClientOptions } from '../index.js';
-import { parseCommandLine, type RefreshOptions } from './args.js';
-import { resolveCredentials, type Env, type Stdin } from './credentials.js';
+import { parseCommandLine, UsageError, type RefreshOptions } from './args.js';
+import { BaseUrlChoiceError, chooseBaseUrl } from './base-url.js';
+import { ENV_NAMES, resolveCredentials, type Env, type Stdin } from './credentials.js';
 import { EXIT } from './exit-codes.js';
 import { HELP } from './help.js';
-import { describeFailure, Interrupted, redact, type RunContext } from './report.js';
+import { proxyAwareFetch } from './proxy-fetch.js';
+import { describeFailure, Interrupted, OutputFailed, redact, type RunContext } from './report.js';
 
+/** process.stdout / process.stderr, or a test's stand-in: `callback` reports whether the write landed. */
 export interface Writer {
-  write(chunk: string): unknown;
+  write(chunk: string, callback: (error?: Error | null) => void): unknown;
 }
 
 export interface CliIo {
@@ -21,26 +24,33 @@ export interface CliIo {
   now?: () => number;
   /** Aborted on Ctrl-C by the process entry: the run ends with exit 130 (and the warning, once sent). */
   signal?: AbortSignal;
+  /** The fetch the client uses; default one that honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY in `env`. */
+  fetch?: typeof globalThis.fetch;
 }
 
 export async function main(argv: readonly string[], env: Env, io: CliIo): Promise<number> {
-  const secrets: string[] = [];
-  const say = (line: string) => void io.stderr.write(`${redact(line, secrets)}\n`);
+  // Every secret the run may meet is scrubbed from stderr: the credentials in the environment
+  // from the start (a usage error may quote one), then the token and secret in use, and each
+  // request signature as it is sent (a server may echo it).
+  const secrets: string[] = [...ENV_NAMES.accessToken, ...ENV_NAMES.appSecret].map((name) => env[name] ?? '');
+  const say = (line: string) => void io.stderr.write(`${redact(line, secrets)}\n`, ignore);
   let context: RunContext | undefined;
   try {
     const invocation = parseCommandLine(argv, (io.now ?? Date.now)());
     switch (invocation.action) {
       case 'help':
-        io.stdout.write(HELP);
+        await written(io.stdout, HELP).catch(ignore);
         return EXIT.ok;
       case 'usage':
-        io.stderr.write(HELP);
+        io.stderr.write(HELP, ignore);
         return EXIT.usage;
       case 'version':
-        io.stdout.write(`${packageVersion()}\n`);
+        await written(io.stdout, `${packageVersion()}\n`).catch(ignore);
         return EXIT.ok;
     }
     const options = invocation.options;
+    const host = hostOf(options, env);
+    if (host.warning) say(`warning: ${host.warning}`);
     const stdin = () => io.stdin ?? process.stdin;
     if (options.token?.kind === 'stdin' && stdin().isTTY) {
       say('reading the access token from stdin (it is echoed): paste it, then press Enter and Ctrl-D');
@@ -61,7 +71,7 @@ export async function main(argv: readonly string[], env: Env, io: CliIo): Promis
         aaid: '--aaid',
         accountChannel: '--channel',
         expiredAt: options.expiryFlag,
-        baseUrl: options.baseUrlFlag,
+        baseUrl: host.source,
         timeoutMs: '--timeout-ms',
       },
     };
@@ -69,24 +79,62 @@ export async function main(argv: readonly string[], env: Env, io: CliIo): Promis
       accessToken: credentials.accessToken,
       // Only `refresh` sends Account-Channel; the client needs a valid one regardless.
       accountChannel: (options.channel ?? 'lb') as TokenClientOptions['accountChannel'],
+      baseUrl: host.baseUrl,
+      fetch: recordingSignatures(io.fetch ?? proxyAwareFetch(env), secrets),
     };
     if (credentials.appKey !== undefined) {
       clientOptions.appKey = credentials.appKey;
       clientOptions.appSecret = credentials.appSecret;
     }
-    if (options.baseUrl !== undefined) clientOptions.baseUrl = options.baseUrl;
     if (options.timeoutMs !== undefined) clientOptions.timeoutMs = options.timeoutMs;
     const client = createTokenClient(clientOptions);
     if (io.signal?.aborted) throw new Interrupted();
     context.requestStarted = true;
     const data = await untilAborted(call(client, options, io.signal), io.signal);
-    io.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    secrets.push(data.token);
+    await written(io.stdout, `${JSON.stringify(data, null, 2)}\n`).catch((error: unknown) => {
+      throw new OutputFailed(typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : String(error));
+    });
     return EXIT.ok;
   } catch (error) {
     const failure = describeFailure(error, context);
     for (const line of failure.lines) say(line);
     return failure.exitCode;
   }
+}
+
+function ignore(): void {}
+
+/** Resolves once `text` is written (for a pipe or a file, handed to the OS), rejects with the write's error. */
+function written(out: Writer, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    try {
+      out.write(text, (error) => (error ? reject(error) : resolve()));
+    } catch (error) {
+      reject(error);
+    }
+  });
+}
+
+function hostOf(options: RefreshOptions, env: Env) {
+  try {
+    return chooseBaseUrl(options.host, env);
+  } catch (error) {
+    throw error instanceof BaseUrlChoiceError ? new UsageError(error.message) : error;
+  }
+}
+
+/**
+ * `fetch`, noting each request's X-Api-Signature among the secrets before it goes out, so that a
+ * server echoing it back in a message never gets it printed.
+ */
+function recordingSignatures(fetch: typeof globalThis.fetch, secrets: string[]): typeof globalThis.fetch {
+  return (input, init) => {
+    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+    const signature = headers.get('X-Api-Signature');
+    if (signature !== null) secrets.push(signature, /Signature=([0-9a-f]+)/i.exec(signature)?.[1] ?? '');
+    return fetch(input, init);
+  };
 }
 
 function call(client: ReturnType<typeof createTokenClient>, options: RefreshOptions, signal: AbortSignal | undefined) {

@@ -37,8 +37,34 @@ export class Interrupted extends Error {
   }
 }
 
+/** What main() rejects with when the new token could not be written to stdout. */
+export class OutputFailed extends Error {
+  override name = 'OutputFailed';
+  constructor(readonly code: string) {
+    super(`stdout: ${code}`);
+  }
+}
+
+const OUTPUT_ERRORS: Record<string, string> = {
+  EPIPE: 'EPIPE: whatever read stdout had closed it',
+  ENOSPC: 'ENOSPC: no space left on the device stdout goes to',
+  EDQUOT: 'EDQUOT: the disk quota is used up',
+  EIO: 'EIO: an input/output error',
+  EBADF: 'EBADF: stdout is closed',
+};
+
 /** Maps any failure to its report. Never throws. */
 export function describeFailure(error: unknown, context: RunContext | undefined): Failure {
+  if (error instanceof OutputFailed) {
+    return {
+      exitCode: EXIT['output-failed'],
+      lines: [
+        `error: the refresh went through, but the new token could not be written to stdout (${OUTPUT_ERRORS[error.code] ?? error.code})`,
+        'hint: the old token is no longer valid and the new one was not written anywhere: create a new token in the Longbridge developer console, ' +
+          'and make sure stdout goes somewhere that takes it (a pipe that reads to the end, a disk with free space). Do not re-run with the old token.',
+      ],
+    };
+  }
   if (error instanceof Interrupted) {
     return context?.requestStarted
       ? { exitCode: EXIT.interrupted, lines: ['error: interrupted while waiting for the reply', 'hint: see the warning below', `warning: ${MAY_HAVE_REFRESHED}`] }
