@@ -2,7 +2,7 @@
 // does when fetch misbehaves, when 429s outlast the deadline, with middleware, and with replies
 // over the size cap.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createTokenClient, TimeoutError } from '../src/index.js';
+import { ApiError, createTokenClient, TimeoutError } from '../src/index.js';
 import { successEnvelope } from './helpers/loopback-server.js';
 
 const input = { aaid: '20001', expiredAt: '2099-01-01T00:00:00Z' };
@@ -77,5 +77,50 @@ describe('timeoutMs is a hard limit', () => {
       await bodyCancelled;
     });
     expect(unhandled).toEqual([]);
+  });
+});
+
+describe('HTTP 429 until the deadline', () => {
+  afterEach(() => void vi.useRealTimers());
+
+  /** A fetch that answers 429 every time, counting the requests. */
+  function limited(headers: Record<string, string> = {}) {
+    const sent: number[] = [];
+    const fetch = (async () => {
+      sent.push(performance.now());
+      return new Response('{"code":429002,"message":"api request is limited","data":null}', {
+        status: 429,
+        headers: { 'Content-Type': 'application/json', ...headers },
+      });
+    }) as typeof globalThis.fetch;
+    return { fetch, sent };
+  }
+
+  async function runUntilSettled(call: ReturnType<typeof track>, limitMs: number): Promise<number> {
+    const start = performance.now();
+    while (!call.settled && performance.now() - start < limitMs) await vi.advanceTimersByTimeAsync(10);
+    return performance.now() - start;
+  }
+
+  it('ends with the rate-limited ApiError, not TimeoutError, when the next wait does not fit in timeoutMs', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const server = limited();
+    const call = track(createTokenClient({ ...base, fetch: server.fetch, timeoutMs: 3_000 }).refreshToken(input));
+    const took = await runUntilSettled(call, 5_000);
+    expect(call.error).toBeInstanceOf(ApiError);
+    expect(call.error).toMatchObject({ code: 429002, kind: 'rate-limited', status: 429 });
+    // Waits of 100, 200, 400 and 800 ms fit; the next (1 600 ms, at 1 500 ms) would end past 3 000 ms.
+    expect(server.sent.length).toBe(5);
+    expect(took).toBeLessThan(3_000);
+  });
+
+  it('ends at once, with retryAfterMs, when Retry-After asks for more than the time left', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const server = limited({ 'Retry-After': '5' });
+    const call = track(createTokenClient({ ...base, fetch: server.fetch, timeoutMs: 3_000 }).refreshAccessToken());
+    const took = await runUntilSettled(call, 5_000);
+    expect(call.error).toMatchObject({ name: 'ApiError', kind: 'rate-limited', retryAfterMs: 5_000 });
+    expect(server.sent.length).toBe(1);
+    expect(took).toBeLessThan(100);
   });
 });

@@ -64,6 +64,12 @@ export interface TokenClient {
   readonly api: Client<paths>;
 }
 
+/** What `call()` adds to each request of a call: its signal, and a fetch that knows its deadline. */
+interface CallInit {
+  signal: AbortSignal;
+  fetch: (request: Request) => Promise<Response>;
+}
+
 /** Creates a client for the refresh-token endpoint. Throws InvalidInputError for bad options. */
 export function createTokenClient(options: TokenClientOptions): TokenClient {
   if (typeof options !== 'object' || options === null) {
@@ -86,10 +92,11 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   const fetchImpl = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
   const origin = new URL(baseUrl).origin;
 
+  const send = createTransport({ fetch: fetchImpl, signer, retry, now, maxResponseBytes });
   const api = createClient<paths>({
     baseUrl,
     Request: EdgeRequest as unknown as typeof Request,
-    fetch: createTransport({ fetch: fetchImpl, signer, retry, now, maxResponseBytes }) as typeof globalThis.fetch,
+    fetch: ((request: Request) => send(request)) as typeof globalThis.fetch,
     headers: { Authorization: accessToken, 'Content-Type': CONTENT_TYPE },
   });
 
@@ -100,11 +107,13 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
    * dropped (a late reply's body is cancelled by the transport).
    */
   function call(
-    send: (signal: AbortSignal) => Promise<{ data?: unknown; error?: unknown; response: Response }>,
+    request: (init: CallInit) => Promise<{ data?: unknown; error?: unknown; response: Response }>,
     callerSignal: AbortSignal | undefined,
   ): Promise<RefreshTokenData> {
     if (callerSignal?.aborted) return Promise.reject(callerSignal.reason);
     const controller = new AbortController();
+    const limits = { deadline: performance.now() + timeoutMs };
+    const init: CallInit = { signal: controller.signal, fetch: (req: Request) => send(req, limits) };
     return new Promise<RefreshTokenData>((resolve, reject) => {
       const stop = (reason: unknown) => {
         settle();
@@ -118,7 +127,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
         clearTimeout(timer);
         callerSignal?.removeEventListener('abort', forward);
       };
-      send(controller.signal)
+      request(init)
         .then(({ data, error, response }) => readEnvelope(response.ok ? data : error, response, now()))
         .then(
           (data) => (settle(), resolve(data)),
@@ -137,12 +146,12 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
         return Promise.reject(error);
       }
       return call(
-        (signal) =>
+        (init) =>
           api.POST('/v1/openapi/token/refresh', {
             params: { header: { 'Account-Channel': accountChannel } },
             body,
             parseAs: 'text',
-            signal,
+            ...init,
           }),
         callOptions.signal,
       );
@@ -156,7 +165,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
         return Promise.reject(error);
       }
       return call(
-        (signal) => api.GET('/v1/token/refresh', { params: { query: { expired_at } }, parseAs: 'text', signal }),
+        (init) => api.GET('/v1/token/refresh', { params: { query: { expired_at } }, parseAs: 'text', ...init }),
         callOptions.signal,
       );
     },

@@ -37,12 +37,18 @@ export interface TransportOptions {
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 const encoder = new TextEncoder();
 
-/** A fetch for openapi-fetch's `fetch` option. */
+/** What one call of `refreshToken`/`refreshAccessToken` tells the transport. */
+export interface CallLimits {
+  /** `performance.now()` at which the call times out: a 429 wait that would end later is not taken. */
+  deadline: number;
+}
+
+/** A fetch for openapi-fetch's `fetch` option; a call with a deadline passes `limits` (see client.ts). */
 export function createTransport(options: TransportOptions) {
   const { signer, now, maxResponseBytes } = options;
   const retry = options.retry === false ? { ...DEFAULT_RETRY, retries: 0 } : options.retry;
 
-  return async function send(input: EdgeRequest | Request): Promise<Response> {
+  return async function send(input: EdgeRequest | Request, limits?: CallLimits): Promise<Response> {
     const { url, method, headers, signal } = input;
     const body = await bytesOf(input); // serialized once: these bytes are hashed and sent
     const started = now();
@@ -71,7 +77,9 @@ export function createTransport(options: TransportOptions) {
       let delay = retryDelay(retry, attempt, parseRetryAfter(response.headers.get('Retry-After'), now()));
       // A signed re-send needs a new X-Timestamp: wait into the next second at least.
       if (signer) delay = Math.max(delay, (lastTimestamp + 1) * 1000 - now());
-      if (now() - started + delay > retry.maxElapsedMs) return capped(response, maxResponseBytes);
+      // A wait past the budget, or past the call's deadline, ends the call now with the 429's ApiError.
+      const outOfTime = limits !== undefined && performance.now() + delay >= limits.deadline;
+      if (outOfTime || now() - started + delay > retry.maxElapsedMs) return capped(response, maxResponseBytes);
       await response.body?.cancel();
       await sleep(delay, signal ?? undefined);
     }
