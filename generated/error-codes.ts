@@ -19,3 +19,23 @@ export const errorCodes: Readonly<Record<number, { kind: DocumentedErrorKind; hi
   429002: { kind: "rate-limited", hint: "Too many requests to this API: wait (see retryAfterMs) and slow down; repeated bursts can lock the key out for longer." },
   500000: { kind: "server-error", hint: "Server fault: do not blindly re-send a refresh, the old token may already be invalid; check the token first." },
 };
+
+/** Each documented `code`: the HTTP status and the message a server answers it with (the emulator's replies). */
+export const errorReplies = {
+  401003: { status: 401, message: "token expired" },
+  401004: { status: 401, message: "token invalid" },
+  401102: { status: 401, message: "token verification failed" },
+  403201: { status: 403, message: "signature invalid" },
+  403202: { status: 403, message: "duplicate request" },
+  403203: { status: 403, message: "apikey illegal" },
+  403205: { status: 403, message: "ip is not allowed" },
+  429001: { status: 429, message: "ip request ratelimit" },
+  429002: { status: 429, message: "api request is limited" },
+  500000: { status: 500, message: "internal error" },
+} as const satisfies Readonly<Record<number, { status: number; message: string }>>;
+
+/** A documented error `code`. */
+export type DocumentedErrorCode = keyof typeof errorReplies;
+
+/** The spec's example reply to a request that breaks the contract (components.responses.BadRequest; its code is illustrative). */
+export const badRequestReply = { status: 400, code: 400000, message: "invalid request" } as const;

@@ -1,6 +1,7 @@
 // `npm run generate`: everything in generated/ comes from openapi.yaml.
 //   generated/openapi.ts     openapi-typescript (types, plus runtime enum values)
-//   generated/error-codes.ts the spec's `info.x-error-codes` (error kinds and hints)
+//   generated/error-codes.ts the spec's `info.x-error-codes` (error kinds and hints; status and
+//                            message per code, and the 400 example, for the emulator's replies)
 // `npm run check:generated` writes the same into a temp dir and compares.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,7 +28,15 @@ export function generate(outDir: string): void {
     [join(root, 'node_modules/openapi-typescript/bin/cli.js'), SPEC, '--enum-values', '-o', join(outDir, 'openapi.ts')],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
-  const codes = (parse(readFileSync(SPEC, 'utf8')) as { info: { 'x-error-codes': ErrorCode[] } }).info['x-error-codes'];
+  const spec = parse(readFileSync(SPEC, 'utf8')) as {
+    info: { 'x-error-codes': ErrorCode[] };
+    components: { responses: { BadRequest: { content: Record<string, { examples: Record<string, { value: { code: number; message: string } }> }> } } };
+  };
+  const codes = spec.info['x-error-codes'];
+  const badRequest = Object.values(Object.values(spec.components.responses.BadRequest.content)[0]!.examples)[0]!.value;
+  const replies = codes
+    .map((c) => `  ${c.code}: { status: ${c.status}, message: ${JSON.stringify(c.message)} },`)
+    .join('\n');
   const kinds = [...new Set(codes.map((c) => c.kind))];
   const entries = codes
     .map((c) => `  ${c.code}: { kind: ${JSON.stringify(c.kind)}, hint: ${JSON.stringify(c.hint)} },`)
@@ -46,6 +55,17 @@ export type DocumentedErrorKind = ${kinds.map((k) => JSON.stringify(k)).join(' |
 export const errorCodes: Readonly<Record<number, { kind: DocumentedErrorKind; hint: string }>> = {
 ${entries}
 };
+
+/** Each documented \`code\`: the HTTP status and the message a server answers it with (the emulator's replies). */
+export const errorReplies = {
+${replies}
+} as const satisfies Readonly<Record<number, { status: number; message: string }>>;
+
+/** A documented error \`code\`. */
+export type DocumentedErrorCode = keyof typeof errorReplies;
+
+/** The spec's example reply to a request that breaks the contract (components.responses.BadRequest; its code is illustrative). */
+export const badRequestReply = { status: 400, code: ${badRequest.code}, message: ${JSON.stringify(badRequest.message)} } as const;
 `,
   );
 }
