@@ -2,16 +2,18 @@ import { ApiError, createTokenClient, InvalidResponseError, NetworkError, Timeou
 
 const client = createTokenClient({
   accessToken: process.env.LONGBRIDGE_ACCESS_TOKEN ?? 'demo-token', // sent raw as Authorization
+  appKey: process.env.LONGBRIDGE_APP_KEY, // with appSecret: every request is signed, as the live service requires
+  appSecret: process.env.LONGBRIDGE_APP_SECRET,
   accountChannel: 'lb', // or 'pspl_sg'
-  baseUrl: 'http://127.0.0.1:4010', // the local mock; default https://openapi.longbridge.com
+  baseUrl: 'http://127.0.0.1:4010', // the local mock (`npm start`); default https://openapi.longbridge.com
 });
 
 try {
-  const data = await client.refreshToken({
-    aaid: '20001',
-    expiredAt: new Date(Date.now() + 90 * 24 * 3600 * 1000), // or '2027-01-01T00:00:00Z'
+  // The live form, GET /v1/token/refresh: a new token for the one you hold.
+  const data = await client.refreshAccessToken({
+    expiredAt: new Date(Date.now() + 90 * 24 * 3600 * 1000), // now + 90 days (the default); or '2027-01-01T00:00:00Z'
   });
-  console.log(data.expired_at, data.account_info.account_channel); // typed from openapi.yaml
+  console.log(data.expired_at, data.token.length > 0); // typed from openapi.yaml
 } catch (error) {
   if (error instanceof ApiError) console.error(error.code, error.status, error.message); // e.g. 401003
   else if (error instanceof TimeoutError || error instanceof NetworkError) console.error(error.name, error.message);

@@ -4,6 +4,34 @@
  */
 
 export interface paths {
+    "/v1/token/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Refresh access token, live form / 刷新 token（线上形式）
+         * @description **The live form.** The endpoint as the live service and the official SDKs call it today
+         *     (`Config.refreshAccessToken(expiredAt?)` in Node.js, `refresh_access_token` in
+         *     Rust/Python): no `Account-Channel`, no `aaid`, `expired_at` in the query. The official
+         *     SDKs default `expired_at` to now + 90 days. The live service requires the request
+         *     signature (see "Request signing"). Same envelope and errors as the historical form (POST).
+         *     **线上形式**：线上服务与官方 SDK 当前调用的形式（Node.js 中为 `Config.refreshAccessToken(expiredAt?)`，Rust/Python 中为 `refresh_access_token`），无 `Account-Channel` 与 `aaid`，`expired_at` 放在查询参数中。官方 SDK 默认 `expired_at` 为当前时间加 90 天。线上服务要求请求签名（见“请求签名”）。信封与错误与历史形式（POST）相同。
+         *
+         *     A successful refresh invalidates the old token; if the reply is lost, do not blindly
+         *     re-send the request. 刷新成功后旧 token 失效；若响应丢失，请勿盲目重试。
+         */
+        get: operations["refreshAccessToken"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/openapi/token/refresh": {
         parameters: {
             query?: never;
@@ -23,38 +51,14 @@ export interface paths {
          *       `Content-Type: application/json; charset=utf-8` (fixed / 固定值: the request body's
          *       media type below).
          *     - Permission required / 权限要求: **none / 无**.
-         *     - Seed last updated / 最后更新于: **2022-04-21**.
+         *     - The historical form, from the 2022-04-21 documentation page; the live service is
+         *       called with `GET /v1/token/refresh` (above). 历史形式，出自 2022-04-21 文档页面；线上服务使用
+         *       `GET /v1/token/refresh`（见上）。
+         *     - Documentation page last updated / 文档页面最后更新于: **2022-04-21**.
          *     - A successful refresh invalidates the old token; if the reply is lost, do not
          *       blindly re-send the request. 刷新成功后旧 token 失效；若响应丢失，请勿盲目重试。
          */
         post: operations["refreshToken"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/token/refresh": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Refresh access token, live form / 刷新 token（线上形式）
-         * @description **The live form.** The endpoint as the live service and the official SDKs call it today
-         *     (`Config.refreshAccessToken(expiredAt?)` in Node.js, `refresh_access_token` in
-         *     Rust/Python): no `Account-Channel`, no `aaid`, `expired_at` in the query. The official
-         *     SDKs default `expired_at` to now + 90 days. Same envelope and errors as the seed's form.
-         *     **线上形式**：线上服务与官方 SDK 当前调用的形式，无 `Account-Channel` 与 `aaid`，`expired_at` 放在查询参数中。
-         *
-         *     A successful refresh invalidates the old token; if the reply is lost, do not blindly
-         *     re-send the request. 刷新成功后旧 token 失效；若响应丢失，请勿盲目重试。
-         */
-        get: operations["refreshAccessToken"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -89,8 +93,9 @@ export interface components {
         };
         /**
          * @description Success envelope / 成功响应体: `code` 0 and the new token in `data`, with the message
-         *     under `message` (live service, seed example) or `msg` (seed field table); at least one
-         *     of the two is present. 错误描述字段名为 `message` 或 `msg`（至少其一）。
+         *     under `message` (the live service, and the example of the 2022-04-21 documentation page)
+         *     or `msg` (that page's field table); at least one of the two is present.
+         *     成功响应：`code` 为 0，`data` 中为新 token；描述字段名为 `message`（线上服务，以及 2022-04-21 文档页面的示例）或 `msg`（该页面的字段表），至少出现其一。
          */
         RefreshTokenSuccess: (components["schemas"]["SuccessFields"] & components["schemas"]["WithMessage"]) | (components["schemas"]["SuccessFields"] & components["schemas"]["WithMsg"]);
         /** @description `code` and `data` of a success / 成功响应的 `code` 与 `data`. */
@@ -119,8 +124,9 @@ export interface components {
             account_info: components["schemas"]["AccountInfo"];
         };
         /**
-         * @description The account the token belongs to / 用户信息. `member_id` and `aaid` are strings as the
-         *     seed's table types them (later official examples show numbers).
+         * @description The account the token belongs to / 用户信息. `member_id` and `aaid` are strings, as the
+         *     table of the 2022-04-21 documentation page types them (later official examples show
+         *     numbers). `member_id` 与 `aaid` 为字符串，与 2022-04-21 文档页面的字段表一致（后来的官方示例显示为数字）。
          */
         AccountInfo: {
             /** @description User id / 用户 id. */
@@ -131,8 +137,9 @@ export interface components {
         };
         /**
          * @description Failure envelope / 失败响应体: non-zero `code` and `data: null`, with the message under
-         *     `message` (live service) or `msg` (seed field table); at least one of the two is present.
-         *     错误描述字段名为 `message` 或 `msg`（至少其一）。
+         *     `message` (live service) or `msg` (the field table of the 2022-04-21 documentation page);
+         *     at least one of the two is present.
+         *     失败响应：`code` 非 0，`data` 为 null；错误描述字段名为 `message`（线上服务）或 `msg`（2022-04-21 文档页面的字段表），至少出现其一。
          */
         ErrorEnvelope: (components["schemas"]["ErrorFields"] & components["schemas"]["WithMessage"]) | (components["schemas"]["ErrorFields"] & components["schemas"]["WithMsg"]);
         /** @description `code` and `data` of a failure / 失败响应的 `code` 与 `data`. */
@@ -150,7 +157,7 @@ export interface components {
             message: string;
         };
         WithMsg: {
-            /** @description Error description (seed field-table key) / 错误描述（种子字段表字段名）. */
+            /** @description Error description (the key in the field table of the 2022-04-21 documentation page) / 错误描述（2022-04-21 文档页面字段表中的字段名）. */
             msg: string;
         };
     };
@@ -222,6 +229,41 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    refreshAccessToken: {
+        parameters: {
+            query: {
+                /**
+                 * @description When the new token expires, an RFC 3339 date-time (percent-encoded in the query).
+                 *     新 token 的过期时间，RFC 3339 格式。
+                 * @example 2099-12-31T00:00:00Z
+                 */
+                expired_at: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /**
+             * @description The envelope, as for the historical form: `code` 0 with the new token in `data`.
+             *     与历史形式相同的信封：`code` 为 0 时 `data` 中为新 token。
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefreshTokenSuccess"] | components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+        };
+    };
     refreshToken: {
         parameters: {
             query?: never;
@@ -248,41 +290,6 @@ export interface operations {
              * @description The envelope. `code` 0 with the new token in `data`; a server may also answer
              *     HTTP 200 with a non-zero `code` and `data: null`, which is a failure.
              *     信封：`code` 为 0 时 `data` 中为新 token；HTTP 200 但 `code` 非 0（`data` 为 null）同样表示失败。
-             */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RefreshTokenSuccess"] | components["schemas"]["ErrorEnvelope"];
-                };
-            };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            429: components["responses"]["TooManyRequests"];
-            500: components["responses"]["InternalError"];
-        };
-    };
-    refreshAccessToken: {
-        parameters: {
-            query: {
-                /**
-                 * @description When the new token expires, an RFC 3339 date-time (percent-encoded in the query).
-                 *     新 token 的过期时间，RFC 3339 格式。
-                 * @example 2027-01-01T00:00:00Z
-                 */
-                expired_at: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /**
-             * @description The envelope, as for the seed's form: `code` 0 with the new token in `data`.
-             *     与种子形式相同的信封：`code` 为 0 时 `data` 中为新 token。
              */
             200: {
                 headers: {

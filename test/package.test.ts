@@ -75,6 +75,21 @@ describe('the packed tarball', () => {
       project,
     );
     expect(out.trim()).toBe('3.0.3 true');
+    // ESM, as README shows it: an import attribute (Node ≥ 20.10).
+    const esm = run(
+      process.execPath,
+      ['--input-type=module', '-e', "import spec from 'longbridge-token-api/openapi.json' with { type: 'json' }; console.log(spec.openapi, Object.keys(spec.paths)[0])"],
+      project,
+    );
+    expect(esm.trim()).toBe('3.0.3 /v1/token/refresh');
+  });
+
+  it('engines says what is really needed: the undici the CLI bundles, and import attributes (≥ 20.10)', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { engines: { node: string } };
+    const undici = JSON.parse(readFileSync(join(root, 'node_modules/undici/package.json'), 'utf8')) as { engines: { node: string } };
+    expect(pkg.engines.node).toBe(undici.engines.node);
+    const [major, minor] = pkg.engines.node.replace('>=', '').split('.').map(Number) as [number, number];
+    expect(major > 20 || (major === 20 && minor >= 10)).toBe(true);
   });
 
   it('installs both command-line tools, which run from the tarball', () => {

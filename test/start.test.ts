@@ -4,14 +4,13 @@
 // is refused with a message naming the port and how to choose another.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { freePort } from '../scripts/prism-mock.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TSX_CLI = createRequire(import.meta.url).resolve('tsx/cli');
 const SPEC_FILE = fileURLToPath(new URL('../openapi.yaml', import.meta.url));
 
 interface Started {
@@ -22,12 +21,14 @@ interface Started {
 
 const running: Started[] = [];
 
-/** `npm start -- <args>` without npm in between: `tsx scripts/start.ts <args>`, in its own process group. */
+/** `npm start -- <args>` without npm in between: `node --import tsx scripts/start.ts <args>`, in its own process group. */
 function start(args: string[]): Started {
   const env = { ...process.env };
   delete env.PORT;
   delete env.MOCK_PORT;
-  const child = spawn(process.execPath, [TSX_CLI, 'scripts/start.ts', ...args], {
+  const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  expect(script).toBe('node --import tsx scripts/start.ts'); // one process: no wrapper relaying signals on a timer
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', ...args], {
     cwd: ROOT,
     env,
     detached: true,
@@ -44,16 +45,31 @@ function start(args: string[]): Started {
   return started;
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number, started: Started): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (started.child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`${what}: not seen (exit ${started.child.exitCode}). Output so far:\n${started.output()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** Resolves when `text` has been printed; rejects if the process exits first or after `timeoutMs`. */
+function printed(started: Started, text: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (!started.output().includes(text)) return;
+      done();
+      resolve();
+    };
+    const exited = () => {
+      done();
+      reject(new Error(`"${text}": not printed (exit ${started.child.exitCode}). Output so far:\n${started.output()}`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`"${text}": not printed within ${timeoutMs} ms. Output so far:\n${started.output()}`));
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      started.child.stdout!.off('data', check);
+      started.child.off('exit', exited);
+    };
+    started.child.stdout!.on('data', check);
+    started.child.once('exit', exited);
+    check();
+  });
 }
 
 /** Alive and not a zombie; Linux /proc when there, else signal 0. */
@@ -103,12 +119,11 @@ async function waitUntil(what: string, condition: () => boolean, timeoutMs: numb
   }
 }
 
-/** Parses the printed multi-line curl example into a fetch call. */
+/** Parses the printed curl example (a GET, the live form) into a fetch call. */
 function printedExample(output: string): { url: string; init: RequestInit } {
-  const block = /curl -sS -X POST '([^']+)' \\\n((?:\s+-H '[^']+' \\\n)+)\s+--data '([^']+)'/.exec(output);
+  const block = /curl -sS '([^']+)' \\\n\s+-H '([^:]+): ([^']*)'\n/.exec(output);
   if (!block) throw new Error(`no curl example in:\n${output}`);
-  const headers = [...block[2]!.matchAll(/-H '([^:]+): ([^']*)'/g)].map((m) => [m[1]!, m[2]!] as [string, string]);
-  return { url: block[1]!, init: { method: 'POST', headers, body: block[3]! } };
+  return { url: block[1]!, init: { method: 'GET', headers: [[block[2]!, block[3]!]] } };
 }
 
 function occupy(port: number): Promise<Server> {
@@ -138,7 +153,7 @@ describe('npm start', () => {
     const [port, mockPort] = [await freePort(), await freePort()];
     const started = start(['--port', String(port), '--mock-port', String(mockPort)]);
     onTestFailed(() => console.error(`--- npm start printed ---\n${started.output()}`));
-    await waitFor('"Serving until Ctrl-C."', () => (started.output().includes('Serving until Ctrl-C.') ? true : undefined), 90_000, started);
+    await printed(started, 'Serving until Ctrl-C.', 90_000);
     const output = started.output();
 
     expect(output).toContain(`API docs       http://127.0.0.1:${port}/`);
@@ -149,8 +164,8 @@ describe('npm start', () => {
     const tree = descendants(started.child.pid!);
     if (tree.length) expect(tree).toContain(prismPid);
 
-    // The one refresh through the package's client printed the new token.
-    expect(output).toMatch(/One refresh through the package's client[^\n]*\n\s+\{\n\s+"token": "m_[^"]+"/);
+    // The one refresh through the package's client (the live form, signed) printed the new token.
+    expect(output).toMatch(/One refresh through the package's client \(refreshAccessToken, signed[^\n]*\n\s+\{\n\s+"token": "m_[^"]+"/);
 
     const docs = await fetch(`http://127.0.0.1:${port}/`);
     expect(docs.status).toBe(200);
@@ -166,7 +181,11 @@ describe('npm start', () => {
     expect((await fetch(`http://127.0.0.1:${port}/nothing-here`)).status).toBe(404);
 
     const example = printedExample(output);
-    expect(example.url).toBe(`http://127.0.0.1:${mockPort}/v1/openapi/token/refresh`);
+    const url = new URL(example.url);
+    expect(`${url.origin}${url.pathname}`).toBe(`http://127.0.0.1:${mockPort}/v1/token/refresh`);
+    // It asks for now + 90 days, computed when npm start printed it (minutes of slack for a slow machine).
+    const asked = Date.parse(url.searchParams.get('expired_at') ?? '');
+    expect(Math.abs(asked - (Date.now() + 90 * 86_400_000))).toBeLessThan(5 * 60_000);
     const answer = await fetch(example.url, example.init);
     expect(answer.status).toBe(200);
     const envelope = (await answer.json()) as { code: number; data: { token: string } };
@@ -174,6 +193,7 @@ describe('npm start', () => {
     expect(envelope.data.token).not.toBe('');
 
     process.kill(-started.child.pid!, 'SIGINT'); // Ctrl-C in a terminal: the whole foreground group
+    process.kill(started.child.pid!, 'SIGINT'); // and again, as `npm start` forwards it: still a clean stop
     const exit = await Promise.race([
       started.exited,
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still running 15 s after Ctrl-C:\n${started.output()}`)), 15_000)),

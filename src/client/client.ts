@@ -56,7 +56,7 @@ export interface RefreshAccessTokenInput {
 }
 
 export interface TokenClient {
-  /** The seed's form, `POST /v1/openapi/token/refresh`: creates a new token for `aaid`, valid until `expiredAt`. */
+  /** The historical form of the 2022-04-21 documentation page, `POST /v1/openapi/token/refresh`: creates a new token for `aaid`, valid until `expiredAt`. */
   refreshToken(input: RefreshTokenInput, options?: CallOptions): Promise<RefreshTokenData>;
   /** The live form, `GET /v1/token/refresh?expired_at=…`, as the live service and the official SDKs call it. */
   refreshAccessToken(input?: RefreshAccessTokenInput, options?: CallOptions): Promise<RefreshTokenData>;

@@ -32,7 +32,7 @@ export function readEnvelope(body: unknown, response: Response, now: number): Re
   return data as RefreshTokenData;
 }
 
-/** The envelope's message: `message` (live service) or `msg` (seed field table). */
+/** The envelope's message: `message` (live service) or `msg` (the field table of the 2022-04-21 documentation page). */
 export function messageOf(envelope: Record<string, unknown>): string {
   const message = envelope.message ?? envelope.msg;
   return typeof message === 'string' ? message : '';

@@ -8,7 +8,7 @@ import type { RefreshFunction } from './token-manager.js';
 export interface ClientRefreshOptions extends Omit<TokenClientOptions, 'accessToken'> {
   /**
    * Without `aaid`: the live form, `GET /v1/token/refresh` (`refreshAccessToken`), as the
-   * live service and the official SDKs use it. With `aaid`: the seed's form,
+   * live service and the official SDKs use it. With `aaid`: the historical form of the 2022-04-21 page,
    * `POST /v1/openapi/token/refresh` (`refreshToken`) for that account.
    */
   aaid?: string;

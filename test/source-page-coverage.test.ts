@@ -1,10 +1,10 @@
-// Every header, field and value of the seed page (a verbatim copy is in
-// test/fixtures/seed/) can be pointed to in openapi.yaml.
+// Every header, field and value of the 2022-04-21 documentation page the spec was first
+// written from (a verbatim copy is in test/fixtures/source-page/) can be pointed to in openapi.yaml.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadSpec } from '../src/contract/spec-validator.js';
 
-const seed = readFileSync(new URL('./fixtures/seed/refresh-token-api.md', import.meta.url), 'utf8');
+const page = readFileSync(new URL('./fixtures/source-page/refresh-token-api.md', import.meta.url), 'utf8');
 const spec = loadSpec();
 const operation = spec.paths['/v1/openapi/token/refresh'].post;
 const schemas = spec.components.schemas;
@@ -13,7 +13,7 @@ const parameters = operation.parameters.map((p: any) => (p.$ref ? resolve(p.$ref
 
 /** The first column of the markdown table under `heading`, without the ∟ markers. */
 function tableNames(heading: string): string[] {
-  const section = seed.split(heading)[1]!.split(/\n#+ /)[0]!;
+  const section = page.split(heading)[1]!.split(/\n#+ /)[0]!;
   return section
     .split('\n')
     .filter((line) => line.startsWith('|') && !/^\|\s*-/.test(line))
@@ -22,20 +22,20 @@ function tableNames(heading: string): string[] {
     .filter(Boolean);
 }
 
-describe('the seed, point by point, in openapi.yaml', () => {
+describe('the 2022-04-21 documentation page, point by point, in openapi.yaml', () => {
   it('the basic information: URL, method, permission, dates and titles', () => {
-    expect(seed).toContain('/v1/openapi/token/refresh');
+    expect(page).toContain('/v1/openapi/token/refresh');
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/openapi/token/refresh']));
     expect(Object.keys(spec.paths['/v1/openapi/token/refresh'])).toContain('post');
     expect(operation.operationId).toBe('refreshToken');
     expect(operation['x-permission']).toMatch(/^无/);
-    expect(operation['x-seed-last-updated']).toBe('2022-04-21');
-    expect(spec.info['x-seed'].lastUpdated).toBe('2022-04-21');
+    expect(operation['x-page-last-updated']).toBe('2022-04-21');
+    expect(spec.info['x-source-page']).toMatchObject({ source: 'refresh-token-api.md', lastUpdated: '2022-04-21' });
     expect(operation.summary).toContain('刷新 token');
     expect(operation.summary).toContain('创建 token');
   });
 
-  it('each request header of the seed', () => {
+  it('each request header of the page', () => {
     const names = tableNames('### 请求头');
     expect(names).toEqual(['Authorization', 'Content-Type', 'Account-Channel']);
     expect(spec.components.securitySchemes.AccessToken).toMatchObject({ type: 'apiKey', in: 'header', name: 'Authorization' });
@@ -50,18 +50,18 @@ describe('the seed, point by point, in openapi.yaml', () => {
     });
   });
 
-  it('each request parameter of the seed, with its type, requiredness and example', () => {
+  it('each request parameter of the page, with its type, requiredness and example', () => {
     expect(tableNames('### 请求参数')).toEqual(['expired_at', 'aaid']);
     const body = schemas.RefreshTokenRequest;
     expect(body.required).toEqual(['expired_at', 'aaid']);
     expect(body.additionalProperties).toBe(false);
     expect(body.properties.expired_at).toMatchObject({ type: 'string', format: 'date-time', example: '2023-04-14T12:13:57.859Z' });
-    expect(seed).toContain('2023-04-14T12:13:57.859Z');
+    expect(page).toContain('2023-04-14T12:13:57.859Z');
     expect(body.properties.aaid).toMatchObject({ type: 'string', minLength: 1 });
     expect(body.properties.aaid.description).toContain('指定创建 token 的账户');
   });
 
-  it('each response field of the seed, nested as in the seed', () => {
+  it('each response field of the page, nested as on the page', () => {
     expect(tableNames('### 响应体\n')).toEqual([
       'code', 'msg', 'data', 'token', 'expired_at', 'issued_at', 'account_info', 'member_id', 'aaid', 'account_channel',
     ]);
@@ -76,8 +76,8 @@ describe('the seed, point by point, in openapi.yaml', () => {
     for (const name of ['member_id', 'aaid']) expect(schemas.AccountInfo.properties[name].type).toBe('string');
   });
 
-  it('the seed example’s `message` key and its discrepancy with the table’s `msg`', () => {
-    expect(seed).toMatch(/'message': ''/);
+  it('the page example’s `message` key and its discrepancy with the table’s `msg`', () => {
+    expect(page).toMatch(/'message': ''/);
     expect(spec.info.description).toContain('Envelope discrepancy');
     const success = operation.responses['200'].content['application/json'].examples;
     expect(Object.values(success).map((e: any) => Object.keys(e.value))).toEqual([
