@@ -9,8 +9,8 @@ import { build } from 'esbuild';
  * the bytes are). These budgets are the measured sizes plus a small margin, so growth fails CI.
  */
 const BUDGETS = {
-  'whole client entry (all exports)': { code: "export * from './src/index.ts';", budget: 10_600 },
-  'createTokenClient alone (tree-shaken)': { code: "export { createTokenClient } from './src/index.ts';", budget: 8_200 },
+  'whole client entry (all exports)': { code: "export * from './src/index.ts';", budget: 10_700 },
+  'createTokenClient alone (tree-shaken)': { code: "export { createTokenClient } from './src/index.ts';", budget: 8_300 },
   'openapi-fetch alone': { code: "export { default } from 'openapi-fetch';", budget: Infinity },
 };
 

@@ -1,9 +1,10 @@
 // The HTTP edge (src/client/transport.ts and the per-call deadline in client.ts): what a call
 // does when fetch misbehaves, when 429s outlast the deadline, with middleware, and with replies
 // over the size cap.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApiError, createTokenClient, TimeoutError } from '../src/index.js';
-import { successEnvelope } from './helpers/loopback-server.js';
+import { expectedSignature } from './helpers/expected-signature.js';
+import { reply, startLoopbackServer, successEnvelope, type LoopbackServer } from './helpers/loopback-server.js';
 
 const input = { aaid: '20001', expiredAt: '2099-01-01T00:00:00Z' };
 const base = { accessToken: 'TOKEN-edge-0001', accountChannel: 'lb' as const, baseUrl: 'http://127.0.0.1:9999' };
@@ -122,5 +123,92 @@ describe('HTTP 429 until the deadline', () => {
     expect(call.error).toMatchObject({ name: 'ApiError', kind: 'rate-limited', retryAfterMs: 5_000 });
     expect(server.sent.length).toBe(1);
     expect(took).toBeLessThan(100);
+  });
+});
+
+describe('middleware on client.api', () => {
+  let server: LoopbackServer & { setHandler(h: Parameters<typeof startLoopbackServer>[0]): void };
+  beforeAll(async () => {
+    server = await startLoopbackServer(reply(200, successEnvelope));
+  });
+  afterAll(() => server.close());
+  const keys = { accessToken: 'TOKEN-edge-0001', appKey: 'APPKEY-edge', appSecret: 'APPSECRET-edge' };
+
+  it('receives a real Request whose every member works', async () => {
+    const client = createTokenClient({ ...base, baseUrl: server.url });
+    const seen: Record<string, unknown> = {};
+    client.api.use({
+      async onRequest({ request }) {
+        seen.isRequest = request instanceof Request;
+        seen.url = request.url;
+        seen.method = request.method;
+        seen.authorization = request.headers.get('Authorization');
+        seen.signal = request.signal instanceof AbortSignal;
+        seen.text = await request.clone().text();
+        seen.json = await request.clone().json();
+        seen.bytes = (await request.clone().arrayBuffer()).byteLength;
+        seen.copy = new Request(request.clone(), { headers: { 'X-Copy': '1' } }).headers.get('X-Copy'); // new Request(request) takes its body
+        return undefined; // the original goes out
+      },
+    });
+    await client.refreshToken(input);
+    const body = '{"aaid":"20001","expired_at":"2099-01-01T00:00:00.000Z"}';
+    expect(seen).toEqual({
+      isRequest: true,
+      url: `${server.url}/v1/openapi/token/refresh`,
+      method: 'POST',
+      authorization: base.accessToken,
+      signal: true,
+      text: body,
+      json: JSON.parse(body),
+      bytes: body.length,
+      copy: '1',
+    });
+    expect(server.requests.at(-1)!.body.toString()).toBe(body);
+  });
+
+  it('given on one call only, also receives a real Request', async () => {
+    const client = createTokenClient({ ...base, baseUrl: server.url });
+    let isRequest: boolean | undefined;
+    await client.api.GET('/v1/token/refresh', {
+      params: { query: { expired_at: '2099-01-01T00:00:00Z' } },
+      middleware: [{ onRequest: ({ request }) => void (isRequest = request instanceof Request && typeof request.clone === 'function') }],
+    });
+    expect(isRequest).toBe(true);
+  });
+
+  it('may return a changed Request: its bytes are the ones sent and signed', async () => {
+    const client = createTokenClient({ ...base, ...keys, baseUrl: server.url });
+    const changed = '{"aaid":"20002","expired_at":"2099-02-02T00:00:00.000Z"}';
+    client.api.use({
+      onRequest: ({ request }) =>
+        new Request(request, { body: changed, headers: { Authorization: request.headers.get('Authorization')!, 'X-Trace': 'mw' } }),
+    });
+    await client.refreshToken(input);
+    const sent = server.requests.at(-1)!;
+    expect(sent.body.toString()).toBe(changed);
+    expect(sent.headers['x-trace']).toBe('mw');
+    const signature = String(sent.headers['x-api-signature']).split('Signature=')[1];
+    expect(signature).toBe(expectedSignature(sent, keys.accessToken, keys.appKey, keys.appSecret));
+  });
+
+  it('may return a Response: nothing is sent and the call resolves with it', async () => {
+    const client = createTokenClient({ ...base, baseUrl: server.url });
+    client.api.use({ onRequest: () => Response.json({ ...successEnvelope, data: { ...successEnvelope.data, token: 'FROM-MIDDLEWARE' } }) });
+    const before = server.requests.length;
+    const data = await client.refreshAccessToken();
+    expect(data.token).toBe('FROM-MIDDLEWARE');
+    expect(server.requests.length).toBe(before);
+  });
+
+  it('once ejected, the calls go as before', async () => {
+    const client = createTokenClient({ ...base, baseUrl: server.url });
+    let calls = 0;
+    const counting = { onRequest: () => void calls++ };
+    client.api.use(counting);
+    await client.refreshToken(input);
+    client.api.eject(counting);
+    await client.refreshToken(input);
+    expect(calls).toBe(1);
   });
 });

@@ -1,25 +1,14 @@
 // The live form, GET /v1/token/refresh, and signed requests end to end.
-import { createHash, createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTokenClient } from '../src/index.js';
-import { reply, startLoopbackServer, successEnvelope, type LoopbackServer, type RecordedRequest } from './helpers/loopback-server.js';
+import { expectedSignature } from './helpers/expected-signature.js';
+import { reply, startLoopbackServer, successEnvelope, type LoopbackServer } from './helpers/loopback-server.js';
 
 let server: LoopbackServer;
 beforeAll(async () => {
   server = await startLoopbackServer(reply(200, successEnvelope));
 });
 afterAll(() => server.close());
-
-/** An independent implementation (node:crypto) of the server's check of X-Api-Signature. */
-function expectedSignature(request: RecordedRequest, token: string, appKey: string, appSecret: string): string {
-  const [path, query = ''] = request.url.split('?');
-  let canonical =
-    `${request.method}|${path}|${query}|authorization:${token}\nx-api-key:${appKey}\nx-timestamp:${request.headers['x-timestamp']}\n` +
-    '|authorization;x-api-key;x-timestamp|';
-  if (request.body.length > 0) canonical += createHash('sha1').update(request.body).digest('hex');
-  const stringToSign = `HMAC-SHA256|${createHash('sha1').update(canonical).digest('hex')}`;
-  return createHmac('sha256', appSecret).update(stringToSign).digest('hex');
-}
 
 describe('refreshAccessToken (the live form)', () => {
   it('works against the Prism mock', async () => {

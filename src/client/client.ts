@@ -1,4 +1,4 @@
-import createClient, { type Client } from 'openapi-fetch';
+import type { Client } from 'openapi-fetch';
 import { accountChannelValues, type components, type operations, type paths } from '../../generated/openapi.js';
 import { isCredential } from '../credential.js';
 import { readEnvelope, type RefreshTokenData } from './envelope.js';
@@ -8,7 +8,7 @@ import { TimeoutError } from '../errors/timeout-error.js';
 import { toExpiredAt, toRefreshTokenBody, type RefreshTokenInput } from './refresh-input.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { createSigner } from './signing.js';
-import { createTransport, DEFAULT_MAX_RESPONSE_BYTES, EdgeRequest } from './transport.js';
+import { createApi, createTransport, DEFAULT_MAX_RESPONSE_BYTES } from './transport.js';
 
 /** `Account-Channel`: `lb` (Longbridge / 长桥) or `pspl_sg` (Phillip Securities Singapore / 新加坡辉立). */
 export type AccountChannel = components['schemas']['AccountChannel'];
@@ -93,11 +93,10 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   const origin = new URL(baseUrl).origin;
 
   const send = createTransport({ fetch: fetchImpl, signer, retry, now, maxResponseBytes });
-  const api = createClient<paths>({
+  const api = createApi({
     baseUrl,
-    Request: EdgeRequest as unknown as typeof Request,
-    fetch: ((request: Request) => send(request)) as typeof globalThis.fetch,
     headers: { Authorization: accessToken, 'Content-Type': CONTENT_TYPE },
+    fetch: (request) => send(request),
   });
 
   /**

@@ -1,14 +1,16 @@
 // The HTTP edge: the one place where a request meets the network. openapi-fetch builds the
 // request (typed by the spec); this module signs it over the exact bytes it sends, sends it,
 // re-sends on 429 by the retry policy, and caps the size of what it reads back.
+import createClient, { type Client, type Middleware } from 'openapi-fetch';
+import type { paths } from '../../generated/openapi.js';
 import { InvalidResponseError } from '../errors/invalid-response-error.js';
 import { DEFAULT_RETRY, parseRetryAfter, retryDelay, sleep, type RetryPolicy } from './retry.js';
 import type { Signer } from './signing.js';
 
 /**
- * The request object openapi-fetch builds (its `Request` option). A plain holder of url,
- * method, headers, body and signal: building an undici `Request` here would be thrown away,
- * since `fetch` builds its own. Middleware sees these fields; return it (or a Response).
+ * The request object openapi-fetch builds (its `Request` option) when no middleware will see
+ * it. A plain holder of url, method, headers, body and signal: building an undici `Request`
+ * here would be thrown away, since `fetch` builds its own. See `createApi()`.
  */
 export class EdgeRequest {
   readonly url: string;
@@ -25,6 +27,34 @@ export class EdgeRequest {
     this.signal = init.signal ?? null;
   }
 }
+
+/**
+ * `client.api`: openapi-fetch over `fetch` (the transport). A call that no middleware sees
+ * is built as an EdgeRequest; once middleware has been registered (`use()`), or when it is
+ * given on a call (`middleware`), openapi-fetch builds a real `Request`, as it documents.
+ */
+export function createApi(options: { baseUrl: string; headers: Record<string, string>; fetch: (request: Request) => Promise<Response> }) {
+  const api = createClient<paths>({ ...options, Request: EdgeRequest as unknown as typeof Request });
+  let registered = false; // for good: ejecting middleware does not bring the EdgeRequest back
+  const use = api.use;
+  api.use = (...middleware) => {
+    registered ||= middleware.some(Boolean);
+    use(...middleware);
+  };
+  // Every method goes through `request`; openapi-fetch reads `Request` per call too, beside `fetch`.
+  const untyped = api as unknown as Record<string, (url: string, init?: CallInit) => unknown> & {
+    request(method: string, url: string, init?: CallInit): unknown;
+  };
+  const request = untyped.request;
+  untyped.request = (method, url, init) =>
+    request(method, url, registered || init?.middleware?.length ? { Request, ...init } : init);
+  for (const method of ['GET', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'HEAD', 'PATCH', 'TRACE']) {
+    untyped[method] = (url, init) => untyped.request(method, url, init);
+  }
+  return api;
+}
+
+type CallInit = { middleware?: Middleware[]; Request?: typeof Request };
 
 export interface TransportOptions {
   fetch: typeof globalThis.fetch;
