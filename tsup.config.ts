@@ -3,20 +3,28 @@
 //   every runtime (no `node:` import); `file-store` is Node-only. Split chunks let both
 //   share one copy of shared classes (TokenStoreError), so `instanceof` holds across them.
 //   openapi-fetch stays an external runtime dependency.
+// - crypto/node, crypto/web: the signing digests, reached from index through the package's
+//   `#crypto` import (package.json "imports": `node` → node:crypto, otherwise Web Crypto), so
+//   that import stays external and a browser or edge bundler never meets `node:crypto`.
 // - cli, contract/cli: Node executables (bin), ESM, their dev-only dependencies (ajv, yaml)
 //   bundled in, so the package's runtime dependency stays openapi-fetch alone.
 import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', 'file-store': 'src/lifecycle/file-token-store.ts' },
+    entry: {
+      index: 'src/index.ts',
+      'file-store': 'src/lifecycle/file-token-store.ts',
+      'crypto/node': 'src/client/crypto/node.ts',
+      'crypto/web': 'src/client/crypto/web.ts',
+    },
     format: ['esm', 'cjs'],
     platform: 'neutral',
     target: 'es2022',
-    dts: true,
+    dts: { entry: { index: 'src/index.ts', 'file-store': 'src/lifecycle/file-token-store.ts' } },
     splitting: true,
     clean: true,
-    external: ['openapi-fetch', /^node:/],
+    external: ['openapi-fetch', /^node:/, '#crypto'],
   },
   ...(['cli', 'contract/cli'] as const).map((name) => ({
     entry: { [name]: name === 'cli' ? 'src/cli/bin.ts' : 'src/contract/cli.ts' },

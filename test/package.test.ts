@@ -35,6 +35,7 @@ describe('the packed tarball', () => {
       expect.arrayContaining([
         'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts',
         'dist/file-store.js', 'dist/file-store.cjs', 'dist/file-store.d.ts', 'dist/file-store.d.cts',
+        'dist/crypto/node.js', 'dist/crypto/node.cjs', 'dist/crypto/web.js', 'dist/crypto/web.cjs',
         'dist/cli.js', 'dist/contract/cli.js', 'openapi.yaml', 'openapi.json', 'README.md', 'LICENSE', 'package.json',
       ]),
     );
@@ -55,6 +56,21 @@ describe('the packed tarball', () => {
   it('works with require (CJS)', () => {
     const out = run(process.execPath, ['-e', "const m = require('longbridge-token-api'); console.log(typeof m.createTokenClient, new m.ApiError({ code: 401003, message: 'x', status: 401 }).kind)"], project);
     expect(out.trim()).toBe('function token-expired');
+  });
+
+  it('signs with node:crypto from the tarball, for import and require (the official GET vector)', () => {
+    // The package's `#crypto` import picks dist/crypto/node.* under the `node` condition.
+    const sign = `const c = m.createTokenClient({ accessToken: 'ACCESSTOKEN', accountChannel: 'lb', appKey: 'APPKEY', appSecret: 'APPSECRET',
+      now: () => 1795635898000, fetch: async (url, init) => { signature = new Headers(init.headers).get('X-Api-Signature'); throw new Error('stop'); } });
+      c.api.GET('/v1/token/refresh', { params: { query: { expired_at: '2027-01-01T00:00:00Z' } } }).catch(() => console.log(signature.slice(-64), crypto()));`;
+    const esm = run(process.execPath, ['--input-type=module', '-e', `import * as m from 'longbridge-token-api'; let signature; const crypto = () => 'esm'; ${sign}`], project);
+    const cjs = run(
+      process.execPath,
+      ['-e', `const m = require('longbridge-token-api'); let signature; const crypto = () => Object.keys(require.cache).filter((f) => f.includes('crypto')).map((f) => f.split('longbridge-token-api/')[1]).join(); ${sign}`],
+      project,
+    );
+    const vector = '7d47b6dc9ea737ca6e856fffa29750d518df5bede19d1045833bea23ebc48402';
+    expect([esm.trim(), cjs.trim()]).toEqual([`${vector} esm`, `${vector} dist/crypto/node.cjs`]);
   });
 
   it('has a Node-only file store entry for import and require, sharing error classes with the main entry', () => {

@@ -1,6 +1,12 @@
-// The two vectors observed from the official SDK (shared/reference/longbridge-api-facts.md).
+// Request signing: the two vectors observed from the official SDK
+// (shared/reference/longbridge-api-facts.md), and a randomized comparison of both crypto
+// variants (node:crypto for Node, Web Crypto elsewhere) against a reference built on node:crypto.
+import { createHash, createHmac } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createSigner } from '../src/client/signing.js';
+import { signingCrypto as nodeCrypto } from '../src/client/crypto/node.js';
+import { signingCrypto as webCrypto } from '../src/client/crypto/web.js';
+import { createSigner, type SignedRequest } from '../src/client/signing.js';
 
 const signer = createSigner('APPKEY', 'APPSECRET');
 const common = { accessToken: 'ACCESSTOKEN', timestamp: 1795635898 };
@@ -38,22 +44,60 @@ describe('request signing', () => {
     expect((await signer.sign({ ...base, timestamp: base.timestamp + 1 }))['X-Api-Signature']).not.toBe(reference);
     expect((await createSigner('APPKEY', 'OTHER').sign(base))['X-Api-Signature']).not.toBe(reference);
   });
-});
 
-describe('sha1Hex', () => {
-  it('agrees with node:crypto on any bytes, across block boundaries', async () => {
-    const fc = (await import('fast-check')).default;
-    const { createHash } = await import('node:crypto');
-    const { sha1Hex } = await import('../src/client/sha1.js');
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
-        expect(sha1Hex(bytes)).toBe(createHash('sha1').update(bytes).digest('hex'));
+  it('agrees with a node:crypto reference on random requests, keys and secrets', async () => {
+    const text = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 });
+    const request = fc.record({
+      method: fc.constantFrom('GET', 'POST'),
+      path: fc.webPath(),
+      query: fc.webQueryParameters(),
+      body: fc.option(fc.uint8Array({ maxLength: 300 }), { nil: undefined }),
+      accessToken: text,
+      timestamp: fc.integer({ min: 0, max: 2 ** 32 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(text, text, request, async (appKey, appSecret, req) => {
+        const signed = await createSigner(appKey, appSecret).sign(req as SignedRequest);
+        expect(signatureOf(signed['X-Api-Signature'])).toBe(referenceSignature(appKey, appSecret, req as SignedRequest));
       }),
-      { numRuns: 500 },
+      { numRuns: 300 },
     );
-    for (const length of [0, 55, 56, 63, 64, 65, 119, 120, 128]) {
-      const bytes = new Uint8Array(length).fill(0x61);
-      expect(sha1Hex(bytes)).toBe(createHash('sha1').update(bytes).digest('hex'));
-    }
   });
 });
+
+describe('the crypto variants (node:crypto in Node, Web Crypto elsewhere)', () => {
+  it('name themselves', () => {
+    expect([nodeCrypto.runtime, webCrypto.runtime]).toEqual(['node:crypto', 'web-crypto']);
+  });
+
+  // A secret is never empty: createTokenClient refuses one (Web Crypto cannot import a zero-length key).
+  it('both agree with node:crypto on SHA-1 and HMAC-SHA256 of any input, across block boundaries', async () => {
+    const lengths = [0, 55, 56, 63, 64, 65, 119, 120, 128].map((n) => new Uint8Array(n).fill(0x61));
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), fc.string({ unit: 'binary', minLength: 1, maxLength: 100 }), fc.string({ unit: 'binary' }), async (bytes, secret, message) => {
+        const sha1 = createHash('sha1').update(bytes).digest('hex');
+        const hmac = createHmac('sha256', secret).update(message).digest('hex');
+        for (const variant of [nodeCrypto, webCrypto]) {
+          expect(await variant.sha1Hex(bytes)).toBe(sha1);
+          expect(await variant.hmacSha256(secret)(message)).toBe(hmac);
+        }
+      }),
+      { numRuns: 300, examples: lengths.map((bytes) => [bytes, 'k', 'm']) },
+    );
+  });
+
+  it('node:crypto signs synchronously: no thread-pool round trip per call', () => {
+    expect(typeof nodeCrypto.sha1Hex(new Uint8Array(3))).toBe('string');
+    expect(typeof nodeCrypto.hmacSha256('secret')('message')).toBe('string');
+  });
+});
+
+/** The algorithm as longbridge-api-facts.md states it, on node:crypto. */
+function referenceSignature(appKey: string, appSecret: string, r: SignedRequest): string {
+  let canonical =
+    `${r.method}|${r.path}|${r.query}|authorization:${r.accessToken}\nx-api-key:${appKey}\nx-timestamp:${r.timestamp}\n` +
+    '|authorization;x-api-key;x-timestamp|';
+  if (r.body !== undefined) canonical += createHash('sha1').update(r.body).digest('hex');
+  const stringToSign = `HMAC-SHA256|${createHash('sha1').update(canonical).digest('hex')}`;
+  return createHmac('sha256', appSecret).update(stringToSign).digest('hex');
+}

@@ -1,9 +1,9 @@
-// Request signing as the live service's access rules require it (documented in
-// openapi.yaml, "Request signing"). HMAC-SHA256 with the app secret runs in Web Crypto
-// (the secret becomes a non-extractable key); the two unkeyed SHA-1 digests run in
-// ./sha1.ts, synchronously. No `node:` import: it runs in Node, browsers and edge runtimes.
-// The secret and the signature never leave this module except as the header.
-import { sha1Hex } from './sha1.js';
+// Request signing as the live service's access rules require it (documented in openapi.yaml,
+// "Request signing"). The digests come from the package's `#crypto` import (package.json
+// "imports"): node:crypto, synchronous, where the runtime matches the `node` condition (Node,
+// Bun, Deno); Web Crypto everywhere else (browsers, edge runtimes), so their builds never see
+// a `node:` import. The secret and the signature never leave this module except as the header.
+import { signingCrypto } from '#crypto';
 
 const SIGNED_HEADERS = 'authorization;x-api-key;x-timestamp';
 const encoder = new TextEncoder();
@@ -27,18 +27,16 @@ export interface Signer {
 }
 
 export function createSigner(appKey: string, appSecret: string): Signer {
-  let key: Promise<CryptoKey> | undefined; // imported once, on first use
-  const hmacKey = () =>
-    (key ??= crypto.subtle.importKey('raw', encoder.encode(appSecret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']));
+  const hmac = signingCrypto.hmacSha256(appSecret);
   return {
+    // With node:crypto every await below meets a plain string: no thread-pool round trip.
     async sign({ method, path, query, body, accessToken, timestamp }) {
       let canonical =
         `${method.toUpperCase()}|${path}|${query}|` +
         `authorization:${accessToken}\nx-api-key:${appKey}\nx-timestamp:${timestamp}\n` +
         `|${SIGNED_HEADERS}|`;
-      if (body !== undefined) canonical += sha1Hex(body);
-      const stringToSign = `HMAC-SHA256|${sha1Hex(encoder.encode(canonical))}`;
-      const signature = hex(await crypto.subtle.sign('HMAC', await hmacKey(), encoder.encode(stringToSign)));
+      if (body !== undefined) canonical += await signingCrypto.sha1Hex(body);
+      const signature = await hmac(`HMAC-SHA256|${await signingCrypto.sha1Hex(encoder.encode(canonical))}`);
       return {
         'X-Api-Key': appKey,
         'X-Timestamp': String(timestamp),
@@ -46,10 +44,4 @@ export function createSigner(appKey: string, appSecret: string): Signer {
       };
     },
   };
-}
-
-function hex(buffer: ArrayBuffer): string {
-  let out = '';
-  for (const byte of new Uint8Array(buffer)) out += byte.toString(16).padStart(2, '0');
-  return out;
 }
