@@ -6,12 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import createClient from 'openapi-fetch';
 import type { paths } from '../generated/openapi.js';
-import { createHmac } from 'node:crypto';
 import { clientRefresh, createTokenClient, TokenManager } from '../src/index.js';
-import { sha1Hex } from '../src/client/sha1.js';
-import type { Signer } from '../src/client/signing.js';
-import { createTransport, EdgeRequest } from '../src/client/transport.js';
-import { DEFAULT_RETRY } from '../src/client/retry.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -30,24 +25,6 @@ const unsigned = createTokenClient({ accessToken: 'ACCESSTOKEN', accountChannel:
 const signed = createTokenClient({ accessToken: 'ACCESSTOKEN', accountChannel: 'lb', baseUrl, appKey: 'APPKEY', appSecret: 'APPSECRET' });
 const plain = createClient<paths>({ baseUrl, headers: { Authorization: 'ACCESSTOKEN', 'Content-Type': headers['Content-Type'] } });
 
-// For comparison only: the same signing with a synchronous HMAC (node:crypto), to show what
-// Web Crypto's asynchronous HMAC costs per call. Not offered by the package (no `node:` in the client).
-const syncSigner: Signer = {
-  async sign({ method, path, query, body, accessToken, timestamp }) {
-    const signed = 'authorization;x-api-key;x-timestamp';
-    let canonical = `${method}|${path}|${query}|authorization:${accessToken}\nx-api-key:APPKEY\nx-timestamp:${timestamp}\n|${signed}|`;
-    if (body) canonical += sha1Hex(body);
-    const signature = createHmac('sha256', 'APPSECRET').update(`HMAC-SHA256|${sha1Hex(new TextEncoder().encode(canonical))}`).digest('hex');
-    return { 'X-Api-Key': 'APPKEY', 'X-Timestamp': String(timestamp), 'X-Api-Signature': `HMAC-SHA256 SignedHeaders=${signed}, Signature=${signature}` };
-  },
-};
-const syncSigned = createClient<paths>({
-  baseUrl,
-  Request: EdgeRequest as unknown as typeof Request,
-  fetch: createTransport({ fetch: (u, i) => fetch(u, i), signer: syncSigner, retry: DEFAULT_RETRY, now: Date.now, maxResponseBytes: 1 << 20 }) as typeof fetch,
-  headers: { Authorization: 'ACCESSTOKEN', 'Content-Type': headers['Content-Type'] },
-});
-
 const variants: Record<string, () => Promise<unknown>> = {
   'bare fetch (same bytes)': async () => JSON.parse(await (await fetch(url, { method: 'POST', headers, body: bodyText })).text()),
   'openapi-fetch used plainly': () =>
@@ -58,12 +35,6 @@ const variants: Record<string, () => Promise<unknown>> = {
     }),
   'client.refreshToken unsigned': () => unsigned.refreshToken({ aaid: '20001', expiredAt }),
   'client.refreshToken signed': () => signed.refreshToken({ aaid: '20001', expiredAt }),
-  'signed, sync HMAC (comparison)': () =>
-    syncSigned.POST('/v1/openapi/token/refresh', {
-      params: { header: { 'Account-Channel': 'lb' } },
-      body: { aaid: '20001', expired_at: expiredAt },
-      parseAs: 'text',
-    }),
 };
 
 const samples = new Map<string, { wall: number[]; cpu: number[] }>(Object.keys(variants).map((k) => [k, { wall: [], cpu: [] }]));
