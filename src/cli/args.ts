@@ -36,7 +36,8 @@ export type Invocation =
   | { action: 'help' }
   | { action: 'usage' } // no arguments at all
   | { action: 'version' }
-  | { action: 'run'; options: RefreshOptions };
+  | { action: 'run'; options: RefreshOptions }
+  | { action: 'rotate'; argv: readonly string[] }; // src/cli/rotate.ts parses the rest
 
 export const CLI_OPTIONS = {
   aaid: { type: 'string' },
@@ -58,6 +59,7 @@ const COMMANDS: readonly string[] = ['refresh', 'refresh-access', 'help'];
 /** Parses argv (without node and the script). Throws UsageError; `now` is ms since the epoch. */
 export function parseCommandLine(argv: readonly string[], now: number): Invocation {
   if (argv.length === 0) return { action: 'usage' };
+  if (argv[0] === 'rotate') return { action: 'rotate', argv: argv.slice(1) };
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options: CLI_OPTIONS, strict: true, allowPositionals: true, tokens: true });

@@ -60,10 +60,16 @@ export async function resolveCredentials(flag: TokenFlag | undefined, env: Env, 
     [accessToken, accessTokenSource] = found;
   }
   if (accessToken === '') throw new UsageError(`the access token from ${accessTokenSource} is empty`);
+  const keys = resolveAppKeys(env);
+  return { accessToken, accessTokenSource, ...keys, warnings: [...warnings, ...keys.warnings] };
+}
 
+/** The app key and secret from the environment: both (requests are signed) or neither. Throws UsageError for one alone. */
+export function resolveAppKeys(env: Env): Omit<Credentials, 'accessToken' | 'accessTokenSource'> {
+  const warnings: string[] = [];
   const key = fromEnv(env, ENV_NAMES.appKey);
   const secret = fromEnv(env, ENV_NAMES.appSecret);
-  if (!key && !secret) return { accessToken, accessTokenSource, warnings };
+  if (!key && !secret) return { warnings };
   if (!key || !secret) {
     const [have, missing] = key ? [key[1], ENV_NAMES.appSecret] : [secret![1], ENV_NAMES.appKey];
     throw new UsageError(
@@ -74,8 +80,6 @@ export async function resolveCredentials(flag: TokenFlag | undefined, env: Env, 
     warnings.push(`signing with ${key[1]} and ${secret[1]}: a key and a secret from different variable families; check they belong together`);
   }
   return {
-    accessToken,
-    accessTokenSource,
     appKey: key[0],
     appSecret: secret[0],
     appKeySource: key[1],

@@ -18,6 +18,7 @@ export const EXIT = {
   network: 13,
   timeout: 14,
   'output-failed': 15,
+  'token-file': 16,
   interrupted: 130,
 } as const;
 
@@ -41,5 +42,6 @@ export const EXIT_CODE_TABLE: ReadonlyArray<readonly [number, string]> = [
   [EXIT.network, 'network error: connection refused or reset, DNS, TLS'],
   [EXIT.timeout, 'no complete reply within --timeout-ms'],
   [EXIT['output-failed'], 'the refresh went through, but stdout could not take the new token (EPIPE, ENOSPC): it is lost'],
+  [EXIT['token-file'], 'rotate: the token file could not be read, locked or written (after a refresh, the new token is on stdout only)'],
   [EXIT.interrupted, 'interrupted (Ctrl-C, SIGINT or SIGTERM)'],
 ];

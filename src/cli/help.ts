@@ -1,5 +1,6 @@
 // `longbridge-token --help`: commands, flags, environment, output, exit codes, examples.
 import { DEFAULT_EXPIRES_IN } from './args.js';
+import { DEFAULT_ROTATE_WINDOW } from './rotate.js';
 import { BASE_URL_ENV, CN_BASE_URL, GLOBAL_BASE_URL, REGION_ENV } from './base-url.js';
 import { ENV_NAMES } from './credentials.js';
 import { EXIT_CODE_TABLE } from './exit-codes.js';
@@ -9,6 +10,7 @@ export const HELP = `longbridge-token: refresh a Longbridge OpenAPI access token
 Usage:
   longbridge-token refresh-access [--expires-in D | --expired-at ISO] [options]
   longbridge-token refresh --aaid ID --channel lb|pspl_sg [--expires-in D | --expired-at ISO] [options]
+  longbridge-token rotate --token-file PATH [--if-expires-within D] [--output json|token] [options]
   longbridge-token help | --help | -h
   longbridge-token --version | -v
   With no arguments it prints this text to stderr and exits 2.
@@ -19,6 +21,14 @@ Commands:
   refresh          POST /v1/openapi/token/refresh, the historical form of the 2022-04-21
                    documentation page: creates a new token for account --aaid, sent with the
                    Account-Channel header --channel.
+  rotate           for cron and systemd timers: reads PATH (the JSON the file token store writes),
+                   refreshes with the live form only when the token expires within
+                   --if-expires-within D (default ${DEFAULT_ROTATE_WINDOW}), under the store's lock, and saves the new
+                   token to PATH atomically before printing it. --output json (default) prints
+                   {"outcome": "rotated"|"not due", "token", "expired_at", "token_file"}; --output token
+                   prints the token alone and the outcome as a line on stderr. Both exit 0. A file
+                   holding a raw token is converted once: give --expires-at ISO (its expiry).
+                   Takes --expires-in, the host flags and --timeout-ms; the token comes only from PATH.
   A successful refresh makes the old token invalid: store the new one before anything else.
 
 Options:

@@ -8,6 +8,7 @@ import { ENV_NAMES, resolveCredentials, type Env, type Stdin } from './credentia
 import { EXIT } from './exit-codes.js';
 import { HELP } from './help.js';
 import { proxyAwareFetch } from './proxy-fetch.js';
+import { rotate } from './rotate.js';
 import { describeFailure, Interrupted, OutputFailed, redact, type RunContext } from './report.js';
 
 /** process.stdout / process.stderr, or a test's stand-in: `callback` reports whether the write landed. */
@@ -47,6 +48,8 @@ export async function main(argv: readonly string[], env: Env, io: CliIo): Promis
       case 'version':
         await written(io.stdout, `${packageVersion()}\n`).catch(ignore);
         return EXIT.ok;
+      case 'rotate':
+        return await rotate(invocation.argv, env, io, HELP);
     }
     const options = invocation.options;
     const host = hostOf(options, env);
