@@ -28,7 +28,11 @@ beforeAll(() => {
   // Stands in for the installed bin (dist/cli.js, `#!/usr/bin/env node`): the same CLI, from source.
   const bin = join(bot, 'node_modules/.bin/longbridge-token');
   const loader = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-  writeFileSync(bin, `#!/bin/sh\nexec '${process.execPath}' --import '${loader}' '${join(ROOT, 'src/cli/bin.ts')}' "$@"\n`);
+  // tsx takes the repository's tsconfig (its paths map the package's #imports to src/) from any folder.
+  writeFileSync(
+    bin,
+    `#!/bin/sh\nTSX_TSCONFIG_PATH='${join(ROOT, 'tsconfig.json')}' exec '${process.execPath}' --import '${loader}' '${join(ROOT, 'src/cli/bin.ts')}' "$@"\n`,
+  );
   chmodSync(bin, 0o755);
 });
 afterAll(async () => {

@@ -12,6 +12,8 @@ export interface Child {
   readonly lines: string[];
   /** All of stderr so far. */
   stderr(): string;
+  /** Calls `listener` with every stdout line, past and future. */
+  onLine(listener: (line: string) => void): void;
   /** Resolves with the first stdout line (past or future) matching `pattern`; rejects if the child exits first. */
   waitForLine(pattern: RegExp): Promise<string>;
   /** Resolves when the child has exited: its code, or the signal that ended it. */
@@ -29,6 +31,7 @@ export function spawnChild(command: string, args: readonly string[], options: Sp
   const lines: string[] = [];
   let errText = '';
   const waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
+  const listeners: Array<(line: string) => void> = [];
   let done = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -39,6 +42,7 @@ export function spawnChild(command: string, args: readonly string[], options: Sp
   });
   createInterface({ input: child.stdout! }).on('line', (line) => {
     lines.push(line);
+    for (const listener of listeners) listener(line);
     for (const waiter of [...waiters]) {
       if (waiter.pattern.test(line)) {
         waiters.splice(waiters.indexOf(waiter), 1);
@@ -52,6 +56,10 @@ export function spawnChild(command: string, args: readonly string[], options: Sp
     pid,
     lines,
     stderr: () => errText,
+    onLine(listener) {
+      lines.forEach((line) => listener(line));
+      listeners.push(listener);
+    },
     waitForLine(pattern) {
       const seen = lines.find((line) => pattern.test(line));
       if (seen !== undefined) return Promise.resolve(seen);
