@@ -26,3 +26,33 @@ export function scrubSecrets(text: string, secrets: Iterable<string | undefined>
 export function scrubOrWithhold(text: string, secrets: Iterable<string | undefined>, withheld: string): string {
   return scrubSecrets(text, secrets) ?? withheld;
 }
+
+/** True for a JSON key whose value is a credential wherever it appears: `token`, `access_token`, … */
+export function isTokenKey(key: string): boolean {
+  return /token/i.test(key);
+}
+
+/**
+ * A parsed JSON value made safe to print: every value under a key naming a token replaced by
+ * `<redacted>`, every string (keys too) scrubbed as `scrubSecrets` does; `undefined` when a
+ * string holds a secret too short to replace, so the caller must withhold the whole value.
+ */
+export function scrubJson(value: unknown, secrets: Iterable<string | undefined>): unknown {
+  const list = [...secrets];
+  let unsafe = false;
+  const scrub = (text: string) => {
+    const out = scrubSecrets(text, list);
+    if (out === undefined) unsafe = true;
+    return out ?? '';
+  };
+  const walk = (node: unknown): unknown => {
+    if (typeof node === 'string') return scrub(node);
+    if (Array.isArray(node)) return node.map(walk);
+    if (typeof node !== 'object' || node === null) return node;
+    return Object.fromEntries(
+      Object.entries(node).map(([key, child]) => [scrub(key), isTokenKey(key) && child !== null && typeof child !== 'object' ? REDACTED : walk(child)]),
+    );
+  };
+  const out = walk(value);
+  return unsafe ? undefined : out;
+}

@@ -1,6 +1,6 @@
 // The one redaction module: what the client, the CLI and the contract suite all rely on.
 import { describe, expect, it } from 'vitest';
-import { MIN_SCRUBBED_LENGTH, REDACTED, scrubOrWithhold, scrubSecrets } from '../src/redact.js';
+import { MIN_SCRUBBED_LENGTH, REDACTED, scrubJson, scrubOrWithhold, scrubSecrets } from '../src/redact.js';
 
 describe('scrubSecrets', () => {
   it('replaces every occurrence of every secret, longest first', () => {
@@ -18,5 +18,26 @@ describe('scrubSecrets', () => {
     expect(scrubSecrets('token abcdefg rejected', ['abcdefg'])).toBeUndefined();
     expect(scrubSecrets('nothing secret here', ['abcdefg'])).toBe('nothing secret here');
     expect(scrubOrWithhold('token 0 rejected', ['0'], '<withheld>')).toBe('<withheld>');
+  });
+});
+
+describe('scrubJson', () => {
+  it('replaces every value under a key naming a token, at any depth, and scrubs secrets from every string', () => {
+    const body = { code: 0, message: 'ok for sent-token-123456', data: { token: 'issued-1234567890', nested: [{ access_token: 'x' }] } };
+    expect(scrubJson(body, ['sent-token-123456'])).toEqual({
+      code: 0,
+      message: `ok for ${REDACTED}`,
+      data: { token: REDACTED, nested: [{ access_token: REDACTED }] },
+    });
+  });
+
+  it('scrubs a secret the JSON text would have escaped (quotes, backslashes)', () => {
+    const secret = 'tok"with\\quotes';
+    const out = JSON.stringify(scrubJson({ message: `echo ${secret}` }, [secret]));
+    expect(out).toBe(`{"message":"echo ${REDACTED}"}`);
+  });
+
+  it('is undefined when a string holds a secret too short to scrub', () => {
+    expect(scrubJson({ message: 'token abc' }, ['abc'])).toBeUndefined();
   });
 });

@@ -1,10 +1,12 @@
 // Judges one exchange against the spec. Each check has a stable name; a failure carries the
 // spec rules it broke, as absolute JSON pointers into openapi.yaml (schema violations come
-// from Ajv compiling the spec itself, see spec-validator.ts).
-import type { Exchange, ReceivedResponse } from './exchange.js';
+// from Ajv compiling the spec itself, see spec-validator.ts; the semantic checks are the
+// operation's `x-semantics`, see semantics.ts).
+import { errorCodes } from '../../generated/error-codes.js';
+import { MAX_BODY_BYTES, type Exchange, type ReceivedResponse } from './exchange.js';
 import type { Probe } from './probes.js';
+import { judge } from './semantics.js';
 import {
-  ACCOUNT_CHANNEL_FIELD,
   ERROR_SCHEMA,
   mediaTypeEssence,
   SUCCESS_SCHEMA,
@@ -13,15 +15,17 @@ import {
 } from './spec-operation.js';
 import type { SpecValidator } from './spec-validator.js';
 
+const MAX_BODY_MIB = MAX_BODY_BYTES / (1024 * 1024);
+
 export type Outcome = 'pass' | 'fail' | 'warn' | 'skip';
 
+/** The fixed checks; a valid refresh also gets one check per `x-semantics` rule, named by it. */
 export type CheckName =
   | 'responded'
   | 'declared-status'
   | 'content-type'
   | 'success-status'
   | 'success-body'
-  | 'account-channel'
   | 'refused'
   | 'no-token'
   | 'error-envelope';
@@ -31,9 +35,8 @@ export const CHECK_QUESTIONS: Record<CheckName, string> = {
   responded: 'a complete HTTP response arrived in time',
   'declared-status': 'the status is one the operation declares',
   'content-type': 'the Content-Type is a media type declared for that status',
-  'success-status': 'a valid refresh is answered with a declared 2xx status',
+  'success-status': 'a valid refresh is answered with a declared 2xx status and code 0',
   'success-body': 'the body is valid against the success schema',
-  'account-channel': 'data.account_info.account_channel is the Account-Channel sent',
   refused: 'the request is refused: a 4xx, or a non-zero code in the error envelope',
   'no-token': 'the reply carries no token and no code 0',
   'error-envelope': 'the body is valid against the error envelope',
@@ -48,10 +51,10 @@ export interface BrokenRule {
 }
 
 export interface CheckResult {
-  /** `<probe>/<check>`, e.g. `valid-refresh/success-body`. */
+  /** `<operationId>/<probe>/<check>`, e.g. `refreshToken/valid-refresh-lb/success-body`. */
   id: string;
   probe: string;
-  check: CheckName;
+  check: string;
   outcome: Outcome;
   detail: string;
   rules: BrokenRule[];
@@ -62,20 +65,25 @@ export interface CheckContext {
   validator: SpecValidator;
   /** Count advisory findings as failures. */
   strict: boolean;
+  /** How far the granted expiry may be from the one asked for, in ms. */
+  expiryToleranceMs: number;
+  /** Where each documented error code is written in the spec (`#/info/x-error-codes/N`), by code. */
+  errorCodePointers: Map<number, string>;
 }
 
 export function checkExchange(probe: Probe, exchange: Exchange, context: CheckContext): CheckResult[] {
-  const result = (check: CheckName, outcome: Outcome, detail: string, rules: BrokenRule[] = []): CheckResult => ({
-    id: `${probe.name}/${check}`,
+  const result = (check: string, outcome: Outcome, detail: string, rules: BrokenRule[] = []): CheckResult => ({
+    id: `${context.operation.operationId}/${probe.name}/${check}`,
     probe: probe.name,
     check,
     outcome,
     detail,
     rules: outcome === 'pass' || outcome === 'skip' ? [] : rules,
   });
-  const later: CheckName[] =
+  const semantics = context.operation.semantics;
+  const later: string[] =
     probe.kind === 'valid'
-      ? ['declared-status', 'content-type', 'success-status', 'success-body', 'account-channel']
+      ? ['declared-status', 'content-type', 'success-status', 'success-body', ...semantics.map((rule) => rule.check)]
       : ['declared-status', 'content-type', 'refused', 'no-token', 'error-envelope'];
   const response = exchange.response;
   if (!response) {
@@ -92,10 +100,25 @@ export function checkExchange(probe: Probe, exchange: Exchange, context: CheckCo
     contentType(operation, declared, response, result),
   ];
   if (probe.kind === 'valid') {
+    const refusal = refusalOf(validator, response, context);
+    if (refusal) {
+      // Refused: name the code, its kind and what to do, once; the body is an error, not a broken success.
+      results.push(result('success-status', 'fail', refusal.detail, refusal.rules));
+      results.push(result('success-body', 'skip', 'the refresh was refused (see success-status)'));
+      for (const rule of semantics) results.push(result(rule.check, 'skip', 'the refresh was refused (see success-status)'));
+      return results;
+    }
     results.push(successStatus(operation, response, result));
     const body = schemaCheck(validator, SUCCESS_SCHEMA, response);
     results.push(result('success-body', body.rules.length ? 'fail' : 'pass', body.detail, body.rules));
-    results.push(accountChannel(probe, response, result));
+    for (const rule of semantics) {
+      if (!('json' in response)) {
+        results.push(result(rule.check, 'skip', 'no JSON body to check (see success-body)'));
+        continue;
+      }
+      const verdict = judge(rule, response.json, exchange.request, { toleranceMs: context.expiryToleranceMs, strict: context.strict });
+      results.push(result(rule.check, verdict.outcome, verdict.detail, [{ location: rule.pointer, instancePath: rule.reply, message: verdict.message }]));
+    }
   } else {
     const envelope = schemaCheck(validator, ERROR_SCHEMA, response);
     const token = tokenIn(response.json);
@@ -115,7 +138,23 @@ export function checkExchange(probe: Probe, exchange: Exchange, context: CheckCo
   return results;
 }
 
-type Result = (check: CheckName, outcome: Outcome, detail: string, rules?: BrokenRule[]) => CheckResult;
+/**
+ * When a valid refresh got the error envelope: `refused with 403201 (signature-invalid): <hint>`,
+ * pointing at the code's entry in `info.x-error-codes`.
+ */
+function refusalOf(validator: SpecValidator, response: ReceivedResponse, context: CheckContext): { detail: string; rules: BrokenRule[] } | undefined {
+  if (!('json' in response) || !validator.validate(ERROR_SCHEMA, response.json).valid) return undefined;
+  const { code, message, msg } = response.json as { code: number; message?: unknown; msg?: unknown };
+  const said = typeof message === 'string' ? message : typeof msg === 'string' ? msg : '';
+  const known = errorCodes[code];
+  const detail = known
+    ? `a valid refresh was refused with ${code} (${known.kind}), HTTP ${response.status}: ${known.hint}`
+    : `a valid refresh was refused with ${code}, HTTP ${response.status}${said ? `: ${JSON.stringify(said.slice(0, 200))}` : ''} (a code the spec does not document)`;
+  const location = context.errorCodePointers.get(code) ?? '#/info/x-error-codes';
+  return { detail, rules: [{ location, message: `code ${code}${said ? ` "${said.slice(0, 200)}"` : ''}: a valid refresh must be answered with code 0 and a token` }] };
+}
+
+type Result = (check: string, outcome: Outcome, detail: string, rules?: BrokenRule[]) => CheckResult;
 
 /** The declared response for `status`: exact, then `4XX`-style ranges, then `default`. */
 function declaredFor(operation: ContractOperation, status: number): DeclaredResponse | undefined {
@@ -164,8 +203,8 @@ function successStatus(operation: ContractOperation, response: ReceivedResponse,
 function schemaCheck(validator: SpecValidator, pointer: string, response: ReceivedResponse): { detail: string; rules: BrokenRule[] } {
   const name = pointer.split('/').pop();
   if (!('json' in response)) {
-    const what = response.body.trim() === '' ? 'the body is empty' : 'the body is not JSON';
-    return { detail: `${what}; expected ${name}`, rules: [{ location: pointer, message: `${what}` }] };
+    const what = unparsedBody(response);
+    return { detail: `${what}; expected ${name}`, rules: [{ location: pointer, message: what }] };
   }
   const { violations } = validator.validate(pointer, response.json);
   if (violations.length === 0) return { detail: `valid against ${name}`, rules: [] };
@@ -173,18 +212,6 @@ function schemaCheck(validator: SpecValidator, pointer: string, response: Receiv
     detail: `not valid against ${name} (${violations.length} violation${violations.length === 1 ? '' : 's'})`,
     rules: violations.map(({ location, instancePath, message }) => ({ location, instancePath, message })),
   };
-}
-
-function accountChannel(probe: Probe, response: ReceivedResponse, result: Result) {
-  const sent = Object.entries(probe.request.headers).find(([name]) => name.toLowerCase() === 'account-channel')?.[1];
-  const got = (response.json as { data?: { account_info?: { account_channel?: unknown } } } | undefined)?.data?.account_info
-    ?.account_channel;
-  if (sent === undefined) return result('account-channel', 'skip', 'the request sent no Account-Channel');
-  if (typeof got !== 'string') return result('account-channel', 'skip', 'no data.account_info.account_channel to compare (see success-body)');
-  if (got === sent) return result('account-channel', 'pass', `account_channel ${JSON.stringify(got)} as requested`);
-  return result('account-channel', 'fail', `requested Account-Channel ${JSON.stringify(sent)}, got account_channel ${JSON.stringify(got)}`, [
-    { location: ACCOUNT_CHANNEL_FIELD, instancePath: '/data/account_info/account_channel', message: `must be the requested ${JSON.stringify(sent)}` },
-  ]);
 }
 
 function refused(probe: Probe, response: ReceivedResponse, isEnvelope: boolean, result: Result) {
@@ -211,4 +238,12 @@ function tokenIn(json: unknown): string {
 
 function isClientError(status: number): boolean {
   return status >= 400 && status <= 499;
+}
+
+/** Why a body did not parse, in words a developer can act on. */
+export function unparsedBody(response: ReceivedResponse): string {
+  if (response.truncated) return `the body is too large: over ${MAX_BODY_MIB} MiB (the suite reads at most ${MAX_BODY_MIB} MiB)`;
+  if (response.body.trim() === '') return 'the body is empty';
+  if (response.bom) return 'the body starts with a UTF-8 byte order mark (EF BB BF), which JSON sent over a network must not have';
+  return 'the body is not JSON';
 }

@@ -4,6 +4,9 @@ import { parseCliArgs, USAGE } from './cli-options.js';
 import { renderJson, renderText } from './report.js';
 import { runContractSuite } from './run.js';
 
+/** As the token CLI exits for a network error (src/cli/exit-codes.ts). */
+export const EXIT_UNREACHABLE = 13;
+
 async function main(argv: string[]): Promise<number> {
   let options;
   try {
@@ -24,7 +27,13 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (options.jsonFile) writeFileSync(options.jsonFile, renderJson(report));
+  if (report.unreachable) {
+    if (options.json) process.stdout.write(renderJson(report));
+    process.stderr.write(`contract suite not run: ${report.unreachable}\n`);
+    return EXIT_UNREACHABLE;
+  }
   process.stdout.write(options.json ? renderJson(report) : renderText(report));
+  if (report.token.saveError) process.stderr.write(`warning: the last token issued was not saved: ${report.token.saveError}\n`);
   return report.ok ? 0 : 1;
 }
 

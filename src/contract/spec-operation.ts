@@ -1,12 +1,12 @@
-// Reads, from the spec document, what the contract suite needs to know about one operation:
-// its method and path, the headers it requires, its request body's media type and schema,
-// and the responses it declares. Every rule keeps its JSON pointer into the spec so that a
-// report can point at it.
+// Reads, from the spec document, what the contract suite needs to know about each operation:
+// its method and path, the headers and query parameters it requires, its request body's
+// media type and schema (if any), the responses it declares and the semantic rules it
+// writes in `x-semantics`. Every rule keeps its JSON pointer into the spec so that a report
+// can point at it.
 import { nodeAt, pointerSegment, resolve, type Located, type SpecDocument } from './spec-pointer.js';
 
 export type { Located };
 
-/** A node of the spec and the JSON pointer it was found at (after following `$ref`s). */
 export interface RequiredHeader {
   /** As the spec spells it, e.g. `Account-Channel`. */
   name: string;
@@ -16,6 +16,14 @@ export interface RequiredHeader {
   allowed?: { values: string[]; pointer: string };
 }
 
+export interface QueryParameter {
+  name: string;
+  required: boolean;
+  /** The parameter object, e.g. `#/paths/~1v1~1token~1refresh/get/parameters/0`. */
+  pointer: string;
+  schema: Located<Record<string, any>>;
+}
+
 export interface DeclaredResponse {
   status: string;
   pointer: string;
@@ -23,15 +31,34 @@ export interface DeclaredResponse {
   mediaTypes: string[];
 }
 
+/**
+ * One rule of `x-semantics`: the reply's value at `reply` (a JSON pointer into the body)
+ * must equal / differ from / be no later than / be near the value at the other side.
+ */
+export interface SemanticRule {
+  check: string;
+  pointer: string;
+  reply: string;
+  relation: 'equals' | 'differs' | 'notAfter' | 'near';
+  other: SemanticSource;
+}
+
+export type SemanticSource = { body: string } | { header: string } | { query: string } | { reply: string };
+
 export interface ContractOperation {
   operationId: string;
   method: string;
   path: string;
   pointer: string;
-  /** Headers every request must carry: required header parameters, then security headers. */
+  /** Marked `x-live-form`: what the live service calls today (run first). */
+  liveForm: boolean;
+  /** Required header parameters (e.g. Account-Channel). */
   parameters: RequiredHeader[];
+  /** Headers every security alternative requires (Authorization). */
   security: RequiredHeader[];
-  request: {
+  query: QueryParameter[];
+  /** The request body, when the operation has one. */
+  request?: {
     /** e.g. `application/json; charset=utf-8` */
     mediaType: string;
     /** `<operation>/requestBody/content` (or the shared request body's `content`) */
@@ -39,46 +66,53 @@ export interface ContractOperation {
     schema: Located<Record<string, any>>;
   };
   responses: DeclaredResponse[];
+  semantics: SemanticRule[];
 }
 
 /** Schemas of the envelope the suite validates replies against, by pointer. */
 export const SUCCESS_SCHEMA = '#/components/schemas/RefreshTokenSuccess';
 export const ERROR_SCHEMA = '#/components/schemas/ErrorEnvelope';
-/** The success's account channel, which must be the `Account-Channel` the request sent. */
-export const ACCOUNT_CHANNEL_FIELD = '#/components/schemas/AccountInfo/properties/account_channel';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+const RELATIONS = ['equals', 'differs', 'notAfter', 'near'] as const;
 
-/** Finds `operationId` in the spec; throws naming what is missing or unsupported. */
-export function readOperation(spec: SpecDocument, operationId = 'refreshToken'): ContractOperation {
-  for (const pointer of [SUCCESS_SCHEMA, ERROR_SCHEMA, ACCOUNT_CHANNEL_FIELD]) {
+/** Every operation of the spec, the live form first. Throws naming what is missing or unsupported. */
+export function readOperations(spec: SpecDocument): ContractOperation[] {
+  for (const pointer of [SUCCESS_SCHEMA, ERROR_SCHEMA]) {
     if (nodeAt(spec, pointer) === undefined) throw new Error(`the spec has no ${pointer}`);
   }
+  const operations: ContractOperation[] = [];
   for (const [path, item] of Object.entries<any>(spec.paths ?? {})) {
     for (const method of METHODS) {
       const operation = item?.[method];
-      if (operation?.operationId !== operationId) continue;
+      if (!operation) continue;
       const pointer = `#/paths/${pointerSegment(path)}/${method}`;
-      return {
-        operationId,
+      const parameters = [...(item.parameters ?? []), ...(operation.parameters ?? [])].map((parameter, index) =>
+        resolve(spec, parameter, `${pointer}/parameters/${index}`),
+      );
+      operations.push({
+        operationId: String(operation.operationId ?? `${method} ${path}`),
         method: method.toUpperCase(),
         path,
         pointer,
-        parameters: headerParameters(spec, [...(item.parameters ?? []), ...(operation.parameters ?? [])], pointer),
+        liveForm: operation['x-live-form'] === true,
+        parameters: headerParameters(spec, parameters),
         security: securityHeaders(spec, operation.security ?? spec.security ?? []),
-        request: requestBody(spec, operation.requestBody, pointer),
+        query: queryParameters(spec, parameters),
+        ...(operation.requestBody ? { request: requestBody(spec, operation.requestBody, pointer) } : {}),
         responses: Object.entries<any>(operation.responses ?? {}).map(([status, response]) =>
           declaredResponse(status, resolve(spec, response, `${pointer}/responses/${pointerSegment(status)}`)),
         ),
-      };
+        semantics: semanticRules(operation['x-semantics'], `${pointer}/x-semantics`),
+      });
     }
   }
-  throw new Error(`the spec has no operation with operationId "${operationId}"`);
+  if (operations.length === 0) throw new Error('the spec declares no operation');
+  return operations.sort((a, b) => Number(b.liveForm) - Number(a.liveForm));
 }
 
-function headerParameters(spec: SpecDocument, parameters: any[], operationPointer: string): RequiredHeader[] {
+function headerParameters(spec: SpecDocument, parameters: Located[]): RequiredHeader[] {
   return parameters
-    .map((parameter, index) => resolve(spec, parameter, `${operationPointer}/parameters/${index}`))
     .filter(({ node }) => node.in === 'header' && node.required === true)
     .map(({ node, pointer }) => {
       const schema = node.schema ? resolve(spec, node.schema, `${pointer}/schema`) : undefined;
@@ -89,6 +123,17 @@ function headerParameters(spec: SpecDocument, parameters: any[], operationPointe
         ...(Array.isArray(values) ? { allowed: { values: values.map(String), pointer: `${schema!.pointer}/enum` } } : {}),
       };
     });
+}
+
+function queryParameters(spec: SpecDocument, parameters: Located[]): QueryParameter[] {
+  return parameters
+    .filter(({ node }) => node.in === 'query')
+    .map(({ node, pointer }) => ({
+      name: String(node.name),
+      required: node.required === true,
+      pointer,
+      schema: node.schema ? resolve(spec, node.schema, `${pointer}/schema`) : { node: {}, pointer: `${pointer}/schema` },
+    }));
 }
 
 /** Headers of `apiKey` schemes that every security alternative requires (e.g. Authorization). */
@@ -103,8 +148,7 @@ function securityHeaders(spec: SpecDocument, alternatives: Record<string, unknow
   });
 }
 
-function requestBody(spec: SpecDocument, body: any, operationPointer: string): ContractOperation['request'] {
-  if (!body) throw new Error(`${operationPointer} has no requestBody`);
+function requestBody(spec: SpecDocument, body: any, operationPointer: string): NonNullable<ContractOperation['request']> {
   const located = resolve(spec, body, `${operationPointer}/requestBody`);
   const [mediaType, content] = Object.entries<any>(located.node.content ?? {})[0] ?? [];
   if (!mediaType || !content?.schema) throw new Error(`${located.pointer} declares no media type with a schema`);
@@ -118,6 +162,23 @@ function requestBody(spec: SpecDocument, body: any, operationPointer: string): C
 
 function declaredResponse(status: string, response: Located): DeclaredResponse {
   return { status, pointer: response.pointer, mediaTypes: Object.keys(response.node.content ?? {}) };
+}
+
+/** `x-semantics`: a list of `{check, reply, <relation>: <source>}`; throws on a rule the suite cannot run. */
+function semanticRules(value: unknown, pointer: string): SemanticRule[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new Error(`${pointer} must be a list of rules`);
+  return value.map((rule: any, index) => {
+    const at = `${pointer}/${index}`;
+    const relations = RELATIONS.filter((relation) => rule?.[relation] !== undefined);
+    const source = relations.length === 1 ? rule[relations[0]!] : undefined;
+    const kinds = source && typeof source === 'object' ? Object.keys(source) : [];
+    if (typeof rule?.check !== 'string' || typeof rule.reply !== 'string' || relations.length !== 1 || kinds.length !== 1 ||
+      !['body', 'header', 'query', 'reply'].includes(kinds[0]!) || typeof source[kinds[0]!] !== 'string') {
+      throw new Error(`${at} must be {check, reply, one of ${RELATIONS.join(' / ')}: {body | header | query | reply: string}}`);
+    }
+    return { check: rule.check, pointer: at, reply: rule.reply, relation: relations[0]!, other: source as SemanticSource };
+  });
 }
 
 /** `application/json; charset=utf-8` → `application/json` */
