@@ -111,6 +111,10 @@ describe('npm run contract', { timeout: 180_000 }, () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('--base-url is required (or set LONGBRIDGE_HTTP_URL)');
     expect(missing.stderr).toContain('Usage:');
+    // Never a production host by default: the region variable the CLIs honour does not count here.
+    const region = await contract([], { LONGBRIDGE_REGION: 'cn' });
+    expect(region.code).toBe(2);
+    expect(region.stderr).toContain('--base-url is required');
     const channel = await contract(['--base-url', 'http://127.0.0.1:9', '--channel', 'hk']);
     expect(channel.code).toBe(2);
     expect(channel.stderr).toContain('channel must be one of lb, pspl_sg');

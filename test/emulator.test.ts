@@ -125,7 +125,7 @@ describe('a refresh', () => {
     } finally {
       child.kill();
     }
-    expect(server.refreshes).toBe(1); // the valid refresh, sent last, replaced the token
+    expect(server.refreshes).toBe(2); // the valid refresh of each operation, sent last, replaced the token
     expect(server.tokenState(server.initialToken)).toBe('replaced');
   });
 });

@@ -1,6 +1,7 @@
 // The command line of the contract suite (see USAGE).
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../cli/args.js';
+import { BASE_URL_ENV, chooseBaseUrl } from '../cli/base-url.js';
 import { DEFAULT_AAID, DEFAULT_CHANNEL, DEFAULT_TIMEOUT_MS, type ContractOptions } from './run.js';
 
 export const USAGE = `Usage: longbridge-token-contract [--base-url URL] [options]
@@ -13,6 +14,7 @@ and for a failure the exact request (tokens and signatures redacted), the respon
 rule broken. Each valid refresh is authorised with the token the previous reply issued.
 
   --base-url URL         the server, e.g. https://staging.example.com; default $LONGBRIDGE_HTTP_URL
+                         (or $LONGPORT_HTTP_URL); never a production host by default
   --access-token T       the token to start from, sent as Authorization; default $LONGBRIDGE_ACCESS_TOKEN
                          (prefer it: arguments show in ps and CI logs), else a placeholder.
                          A valid refresh REPLACES this token: use a throwaway one.
@@ -72,8 +74,13 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   if (values.help) return { suite: { baseUrl: '', accessToken: '' }, json: false, help: true };
   // Not echoed: a stray argument is often a token pasted without its flag.
   if (positionals.length > 0) throw new Error(`unexpected argument (${positionals[0]!.length} characters, not shown); every option takes a --flag`);
-  const baseUrl = values['base-url'] || env.LONGBRIDGE_HTTP_URL;
-  if (!baseUrl) throw new Error('--base-url is required (or set LONGBRIDGE_HTTP_URL)');
+  // The CLIs' one resolver, without its fall-backs to the production hosts (region, default):
+  // the suite's valid refreshes really refresh, so the server is always named.
+  const host = chooseBaseUrl({ ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}) }, env);
+  if (host.source !== '--base-url' && !(BASE_URL_ENV as readonly string[]).includes(host.source)) {
+    throw new Error('--base-url is required (or set LONGBRIDGE_HTTP_URL)');
+  }
+  const baseUrl = host.baseUrl;
   const timeoutMs = values['timeout-ms'] === undefined ? undefined : Number(values['timeout-ms']);
   if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs <= 0)) {
     throw new Error(`--timeout-ms must be a whole number of milliseconds, got ${JSON.stringify(values['timeout-ms'])}`);
