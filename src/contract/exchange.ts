@@ -92,6 +92,16 @@ async function readBytes(response: Response, signal: AbortSignal): Promise<{ byt
   return { bytes: Buffer.concat(chunks), truncated: true };
 }
 
+/**
+ * The body as JSON, also when it only parses without a leading byte order mark: what a
+ * lenient client would read (the token chain and the redaction must not miss a token there).
+ */
+export function lenientJson(response: ReceivedResponse | undefined): unknown {
+  if (!response) return undefined;
+  if ('json' in response) return response.json;
+  return response.bom ? parsed(response.body.replace(/^\uFEFF/, '')).json : undefined;
+}
+
 function parsed(text: string): { json?: unknown } {
   try {
     return text.trim() === '' ? {} : { json: JSON.parse(text) };

@@ -6,7 +6,7 @@
 // find in it: a byte order mark in front, cut at 1 MiB, ...).
 import { isTokenKey, REDACTED, scrubJson, scrubOrWithhold } from '../redact.js';
 import { unparsedBody } from './checks.js';
-import type { Exchange, ReceivedResponse } from './exchange.js';
+import { lenientJson, type Exchange, type ReceivedResponse } from './exchange.js';
 
 export { REDACTED };
 
@@ -103,16 +103,7 @@ export function createRedactor(options: { secretHeaders: string[]; secrets: Arra
 }
 
 /** Every string under a key naming a token in a reply, also in a body that only parses without its BOM. */
-export function tokensIn(response: ReceivedResponse | undefined): string[] {
-  if (!response) return [];
-  let json = response.json;
-  if (!('json' in response) && response.bom) {
-    try {
-      json = JSON.parse(response.body.replace(/^\uFEFF/, ''));
-    } catch {
-      return [];
-    }
-  }
+function tokensIn(response: ReceivedResponse | undefined): string[] {
   const found: string[] = [];
   const walk = (node: unknown) => {
     if (Array.isArray(node)) node.forEach(walk);
@@ -123,6 +114,6 @@ export function tokensIn(response: ReceivedResponse | undefined): string[] {
       }
     }
   };
-  walk(json);
+  walk(lenientJson(response));
   return found;
 }

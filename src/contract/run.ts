@@ -10,10 +10,10 @@ import { createSigner } from '../client/signing.js';
 import { toEpochMs } from '../instant.js';
 import { FileTokenStore } from '../lifecycle/file-token-store.js';
 import { checkExchange, type CheckResult } from './checks.js';
-import { send, type Exchange, type ReceivedResponse } from './exchange.js';
+import { lenientJson, send, type Exchange, type ReceivedResponse } from './exchange.js';
 import { findingsOf, type Finding } from './findings.js';
 import { deriveProbes, TIMESTAMP_SCHEME, type Probe } from './probes.js';
-import { createRedactor, tokensIn, type PrintableExchange } from './redact.js';
+import { createRedactor, type PrintableExchange } from './redact.js';
 import { readOperations, type ContractOperation } from './spec-operation.js';
 import { createSpecValidator, defaultSpecPath, loadSpec, type SpecValidator } from './spec-validator.js';
 import { wireRequest, type Signing } from './wire-request.js';
@@ -237,10 +237,10 @@ function pick(operations: ContractOperation[], wanted: string[] | undefined): Co
 
 /** A token a reply issued (`data.token`), and when it expires (the reply's, else the one asked for). */
 function issuedBy(response: ReceivedResponse | undefined, requested: string): { token: string; expiresAt: number } | undefined {
-  const token = tokensIn(response)[0];
-  if (token === undefined || token === '') return undefined;
-  const said = toEpochMs((response?.json as { data?: { expired_at?: unknown } } | undefined)?.data?.expired_at);
-  return { token, expiresAt: Number.isNaN(said) ? toEpochMs(requested) : said };
+  const data = (lenientJson(response) as { data?: { token?: unknown; expired_at?: unknown } } | null | undefined)?.data;
+  if (typeof data?.token !== 'string' || data.token === '') return undefined;
+  const said = toEpochMs(data.expired_at);
+  return { token: data.token, expiresAt: Number.isNaN(said) ? toEpochMs(requested) : said };
 }
 
 /** Signs with the package's signer; X-Timestamp never repeats, and never runs ahead of the clock. */
