@@ -1,6 +1,9 @@
-// `npm run bench` (not part of `npm test`): per-call cost of the client against bare fetch,
-// measured side by side in one run, interleaved, against one loopback server in a separate
-// process. Prints medians (wall and this process's CPU) and ratios; asserts nothing.
+// `npm run bench` (not part of `npm test`): per-call cost of the client against bare fetch and
+// openapi-fetch used plainly, on the reply shapes real servers send (Content-Length, chunked,
+// gzip), unsigned and signed, measured side by side in one run, interleaved, against one
+// loopback server in a separate process (bench/server.mjs). Prints medians with their spread
+// (interquartile range over the rounds) of wall time and this process's CPU per call, and the
+// per-round ratio to bare fetch on the same reply shape; asserts nothing.
 import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -8,61 +11,89 @@ import createClient from 'openapi-fetch';
 import type { paths } from '../generated/openapi.js';
 import { clientRefresh, createTokenClient, TokenManager } from '../src/index.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
-const root = fileURLToPath(new URL('..', import.meta.url));
-execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'ignore' }); // the cold-import test imports dist/
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
 const CALLS = Number(process.env.BENCH_CALLS ?? 200); // per variant per round
+const root = fileURLToPath(new URL('..', import.meta.url));
+execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'ignore' }); // the cold-import rows import dist/
 
 const server = fork(fileURLToPath(new URL('./server.mjs', import.meta.url)), { stdio: 'inherit' });
 const { port } = await new Promise<{ port: number }>((resolve) => server.once('message', resolve as never));
-const baseUrl = `http://127.0.0.1:${port}`;
-const url = `${baseUrl}/v1/openapi/token/refresh`;
+const origin = `http://127.0.0.1:${port}`;
 const expiredAt = '2099-04-14T12:13:57.859Z';
 const bodyText = JSON.stringify({ aaid: '20001', expired_at: expiredAt });
-const headers = { Authorization: 'ACCESSTOKEN', 'Content-Type': 'application/json; charset=utf-8', 'Account-Channel': 'lb' };
+const contentType = 'application/json; charset=utf-8';
+const headers = { Authorization: 'ACCESSTOKEN', 'Content-Type': contentType, 'Account-Channel': 'lb' };
+const keys = { appKey: 'APPKEY', appSecret: 'APPSECRET' };
 
-const unsigned = createTokenClient({ accessToken: 'ACCESSTOKEN', accountChannel: 'lb', baseUrl });
-const signed = createTokenClient({ accessToken: 'ACCESSTOKEN', accountChannel: 'lb', baseUrl, appKey: 'APPKEY', appSecret: 'APPSECRET' });
-const plain = createClient<paths>({ baseUrl, headers: { Authorization: 'ACCESSTOKEN', 'Content-Type': headers['Content-Type'] } });
+const SHAPES = { 'Content-Length': 'cl', chunked: 'chunked', gzip: 'gzip' } as const;
+type Shape = keyof typeof SHAPES;
+/** The targets on the median CPU ratio to bare fetch (issue 12). */
+const TARGETS: Record<string, number> = { 'client.refreshToken unsigned': 1.05, 'client.refreshToken signed': 1.15 };
 
-const variants: Record<string, () => Promise<unknown>> = {
-  'bare fetch (same bytes)': async () => JSON.parse(await (await fetch(url, { method: 'POST', headers, body: bodyText })).text()),
-  'openapi-fetch used plainly': () =>
-    plain.POST('/v1/openapi/token/refresh', {
-      params: { header: { 'Account-Channel': 'lb' } },
-      body: { aaid: '20001', expired_at: expiredAt },
-      signal: AbortSignal.timeout(30_000),
-    }),
-  'client.refreshToken unsigned': () => unsigned.refreshToken({ aaid: '20001', expiredAt }),
-  'client.refreshToken signed': () => signed.refreshToken({ aaid: '20001', expiredAt }),
-};
+function variantsFor(baseUrl: string): Record<string, () => Promise<unknown>> {
+  const url = `${baseUrl}/v1/openapi/token/refresh`;
+  const plain = createClient<paths>({ baseUrl, headers: { Authorization: 'ACCESSTOKEN', 'Content-Type': contentType } });
+  const unsigned = createTokenClient({ accessToken: 'ACCESSTOKEN', accountChannel: 'lb', baseUrl });
+  const signed = createTokenClient({ accessToken: 'ACCESSTOKEN', accountChannel: 'lb', baseUrl, ...keys });
+  const withMiddleware = createTokenClient({ accessToken: 'ACCESSTOKEN', accountChannel: 'lb', baseUrl });
+  withMiddleware.api.use({ onRequest: () => undefined }); // a no-op middleware
+  const params = { header: { 'Account-Channel': 'lb' as const } };
+  return {
+    'bare fetch (same bytes)': async () => JSON.parse(await (await fetch(url, { method: 'POST', headers, body: bodyText })).text()),
+    'openapi-fetch used plainly': () => plain.POST('/v1/openapi/token/refresh', { params, body: { aaid: '20001', expired_at: expiredAt } }),
+    'client.refreshToken unsigned': () => unsigned.refreshToken({ aaid: '20001', expiredAt }),
+    'client.refreshToken signed': () => signed.refreshToken({ aaid: '20001', expiredAt }),
+    'client.api + no-op middleware': () => withMiddleware.api.POST('/v1/openapi/token/refresh', { params, body: { aaid: '20001', expired_at: expiredAt } }),
+  };
+}
 
-const samples = new Map<string, { wall: number[]; cpu: number[] }>(Object.keys(variants).map((k) => [k, { wall: [], cpu: [] }]));
-for (const run of Object.values(variants)) for (let i = 0; i < 50; i++) await run(); // warm up
+const runs = new Map<string, { shape: Shape; variant: string; run: () => Promise<unknown>; wall: number[]; cpu: number[] }>();
+for (const [shape, segment] of Object.entries(SHAPES) as Array<[Shape, string]>) {
+  for (const [variant, run] of Object.entries(variantsFor(`${origin}/${segment}`))) {
+    runs.set(`${shape}\t${variant}`, { shape, variant, run, wall: [], cpu: [] });
+  }
+}
+for (const { run } of runs.values()) for (let i = 0; i < 50; i++) await run(); // warm up
+const keysInOrder = [...runs.keys()];
 for (let round = 0; round < ROUNDS; round++) {
-  // Interleaved: each round runs every variant, in an order that rotates.
-  const names = Object.keys(variants);
-  const order = names.map((_, i) => names[(i + round) % names.length]!);
-  for (const name of order) {
-    const run = variants[name]!;
+  // Interleaved: each round runs every variant on every shape, in an order that rotates.
+  for (let k = 0; k < keysInOrder.length; k++) {
+    const entry = runs.get(keysInOrder[(k + round) % keysInOrder.length]!)!;
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < CALLS; i++) await run();
+    for (let i = 0; i < CALLS; i++) await entry.run();
     const wall = Number(process.hrtime.bigint() - t0) / 1e3 / CALLS;
     const cpu = process.cpuUsage(cpu0);
-    samples.get(name)!.wall.push(wall);
-    samples.get(name)!.cpu.push((cpu.user + cpu.system) / CALLS);
+    entry.wall.push(wall);
+    entry.cpu.push((cpu.user + cpu.system) / CALLS);
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const base = samples.get('bare fetch (same bytes)')!;
-const [baseWall, baseCpu] = [median(base.wall), median(base.cpu)];
-console.log(`per call, median of ${ROUNDS} interleaved rounds × ${CALLS} calls (µs); ratio to bare fetch`);
-console.log(`${'variant'.padEnd(32)} ${'wall'.padStart(8)} ${'ratio'.padStart(6)} ${'cpu'.padStart(8)} ${'ratio'.padStart(6)}`);
-for (const [name, s] of samples) {
-  const [wall, cpu] = [median(s.wall), median(s.cpu)];
-  console.log(`${name.padEnd(32)} ${wall.toFixed(1).padStart(8)} ${(wall / baseWall).toFixed(2).padStart(6)} ${cpu.toFixed(1).padStart(8)} ${(cpu / baseCpu).toFixed(2).padStart(6)}`);
+const quantile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (s.length - 1) * q;
+  return s[Math.floor(at)]! + (s[Math.ceil(at)]! - s[Math.floor(at)]!) * (at - Math.floor(at));
+};
+const median = (xs: number[]) => quantile(xs, 0.5);
+const spread = (xs: number[], digits: number) => `${quantile(xs, 0.25).toFixed(digits)}–${quantile(xs, 0.75).toFixed(digits)}`;
+const cell = (xs: number[], digits: number, width: number) => `${median(xs).toFixed(digits)} (${spread(xs, digits)})`.padStart(width);
+
+console.log(`per call (µs): median (interquartile range) of ${ROUNDS} interleaved rounds × ${CALLS} calls; client-process CPU and wall;`);
+console.log('ratio: per round, to bare fetch on the same reply shape; target on the median CPU ratio');
+for (const shape of Object.keys(SHAPES) as Shape[]) {
+  const base = runs.get(`${shape}\tbare fetch (same bytes)`)!;
+  console.log(`\nreply: ${shape}`);
+  console.log(`${'variant'.padEnd(32)} ${'cpu'.padStart(19)} ${'cpu ratio'.padStart(17)} ${'wall'.padStart(19)} ${'wall ratio'.padStart(17)}  target`);
+  for (const entry of runs.values()) {
+    if (entry.shape !== shape) continue;
+    const cpuRatio = entry.cpu.map((c, i) => c / base.cpu[i]!);
+    const wallRatio = entry.wall.map((w, i) => w / base.wall[i]!);
+    const target = TARGETS[entry.variant];
+    const verdict = target === undefined ? '' : `≤ ${target.toFixed(2)} ${median(cpuRatio) <= target ? 'met' : 'NOT met'}`;
+    console.log(
+      `${entry.variant.padEnd(32)} ${cell(entry.cpu, 1, 19)} ${cell(cpuRatio, 2, 17)} ${cell(entry.wall, 1, 19)} ${cell(wallRatio, 2, 17)}  ${verdict}`,
+    );
+  }
 }
 
 // TokenManager.getToken() with a cached token: the hot path, in ns per call.
@@ -90,7 +121,7 @@ const requestsSoFar = () =>
   });
 const FAN_IN = 10_000;
 console.log(`\nfan-in: ${FAN_IN} concurrent getToken() on an expiring token vs one caller (median of ${ROUNDS} rounds)`);
-for (const [label, refreshBase] of [['loopback, immediate reply', baseUrl], ['reply after 20 ms (a real network)', `${baseUrl}/slow`]] as const) {
+for (const [label, refreshBase] of [['loopback, immediate reply', `${origin}/cl`], ['reply after 20 ms (a real network)', `${origin}/slow`]] as const) {
   const fanIn = { single: [] as number[], fan: [] as number[], requests: [] as number[] };
   const expiringManager = () =>
     new TokenManager({ refresh: clientRefresh({ accountChannel: 'lb', baseUrl: refreshBase }), initial: { token: 'EXPIRING', expiresAt: Date.now() + 60_000 } });
