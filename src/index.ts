@@ -15,11 +15,20 @@ export {
   DEFAULT_REFRESH_WINDOW_MS,
   DEFAULT_BACKOFF_INITIAL_MS,
   DEFAULT_BACKOFF_MAX_MS,
+  DEFAULT_LOCK_TTL_MS,
 } from './lifecycle/token-manager.js';
-export type { CurrentToken, RefreshFunction, RefreshResult, TokenErrorContext, TokenManagerOptions } from './lifecycle/token-manager.js';
+export type {
+  CurrentToken,
+  RefreshFunction,
+  RefreshResult,
+  TokenChange,
+  TokenErrorContext,
+  TokenListener,
+  TokenManagerOptions,
+} from './lifecycle/token-manager.js';
 export { clientRefresh, type ClientRefreshOptions } from './lifecycle/client-refresh.js';
 export { MemoryTokenStore } from './lifecycle/token-store.js';
-export type { StoredToken, TokenStore } from './lifecycle/token-store.js';
+export type { SaveIfResult, StoredToken, TokenStore, TokenStoreLock } from './lifecycle/token-store.js';
 export { TokenUnavailableError, type TokenUnavailableReason } from './errors/token-unavailable-error.js';
 export { InvalidRefreshResultError, type InvalidRefreshResultReason } from './errors/invalid-refresh-result-error.js';
 export { TokenStoreError, type TokenStoreErrorReason } from './errors/token-store-error.js';

@@ -2,7 +2,7 @@
 // never show the content, and atomic saves: a writer SIGKILLed at random points always
 // leaves the complete old or the complete new token, never an empty or corrupt file.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,11 +107,38 @@ describe('FileTokenStore', () => {
   });
 
   it('an unreadable path gives TokenStoreError "read-failed" with the path and the error code', async () => {
-    await new FileTokenStore(join(file, 'inner.json')).save({ token: SECRET, expiresAt: EXPIRES }); // file is now a directory
+    await mkdir(dir, { recursive: true });
+    await symlink(file, file); // a link to itself: ELOOP, even for root
     const error = await rejectionOf(new FileTokenStore(file).load());
     expect(error).toMatchObject({ name: 'TokenStoreError', reason: 'read-failed', path: file });
-    expect((error as Error).message).toMatch(/EISDIR/);
+    expect((error as Error).message).toMatch(/ELOOP/);
+  });
+
+  it('a folder where the file should be gives TokenStoreError "not-a-file" naming the path', async () => {
+    await new FileTokenStore(join(file, 'inner.json')).save({ token: SECRET, expiresAt: EXPIRES }); // file is now a directory
+    const error = await rejectionOf(new FileTokenStore(file).load());
+    expect(error).toMatchObject({ name: 'TokenStoreError', reason: 'not-a-file', path: file });
+    expect((error as Error).message).toContain(file);
     expect(views(error)).not.toContain(SECRET);
+  });
+
+  it('a FIFO at the path is refused at once with "not-a-file", instead of waiting for a writer forever', async () => {
+    await mkdir(dir, { recursive: true });
+    expect(spawnSync('mkfifo', [file]).status).toBe(0);
+    const store = new FileTokenStore(file);
+    const error = await rejectionOf(store.load());
+    expect(error).toMatchObject({ name: 'TokenStoreError', reason: 'not-a-file', path: file });
+    expect((error as Error).message).toMatch(/not a regular file/);
+    // The manager reports it and keeps serving the token it holds.
+    const reports: string[] = [];
+    const manager = new TokenManager({
+      store,
+      initial: { token: SECRET, expiresAt: EXPIRES },
+      refresh: async () => ({ token: 'never', expiresAt: EXPIRES + 1 }),
+      onError: (e, { phase }) => reports.push(`${phase}:${(e as TokenStoreError).reason}`),
+    });
+    expect(await manager.getToken()).toBe(SECRET);
+    expect(reports).toEqual(['load:not-a-file']);
   });
 
   it('a failed write gives TokenStoreError "write-failed", leaves the old file and no temp file', async () => {

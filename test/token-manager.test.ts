@@ -623,8 +623,13 @@ describe('the token never leaks', () => {
     });
     expired.clock.t = T0 + HOUR;
     const error = await rejectionOf(expired.manager.getToken());
-    expect((error as Error).message).toContain('refresh failed for token [token]');
+    expect((error as Error).message).toContain('refresh failed for token <redacted>'); // src/redact.ts
     collected.push(error);
+    const short = setup({ initial: { token: 'short', expiresAt: T0 + HOUR }, refreshWith: async () => Promise.reject(new Error('no: short')) });
+    short.clock.t = T0 + HOUR;
+    const withheld = await rejectionOf(short.manager.getToken());
+    expect((withheld as Error).message).toContain('Error (its message is withheld: it contains a token)');
+    expect((withheld as Error).message).not.toContain('no: short');
     collected.push(await rejectionOf(setup({ initial: undefined }).manager.getToken()));
     const thrownString = setup({ initial: { token: OLD, expiresAt: T0 }, refreshWith: () => Promise.reject(OLD) });
     collected.push(await rejectionOf(thrownString.manager.getToken()));

@@ -1,6 +1,6 @@
 // The bridge from the HTTP client to the TokenManager: a RefreshFunction that calls the API
 // authorised with the manager's current token.
-import { createTokenClient, DEFAULT_TOKEN_LIFETIME_MS, type TokenClientOptions } from '../client/client.js';
+import { createTokenClient, DEFAULT_TIMEOUT_MS, DEFAULT_TOKEN_LIFETIME_MS, type TokenClientOptions } from '../client/client.js';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
 import { toEpochMs } from '../instant.js';
 import type { RefreshFunction } from './token-manager.js';
@@ -18,7 +18,8 @@ export interface ClientRefreshOptions extends Omit<TokenClientOptions, 'accessTo
 
 /**
  * A RefreshFunction for `new TokenManager({ refresh })`. Its options are checked here, at
- * once (as `createTokenClient` checks them), not at the first refresh.
+ * once (as `createTokenClient` checks them), not at the first refresh. Its `deadlineMs` is
+ * the client's `timeoutMs` (429 re-sends included), which the manager's lock TTL exceeds.
  */
 export function clientRefresh(options: ClientRefreshOptions): RefreshFunction {
   const { aaid, lifetimeMs = DEFAULT_TOKEN_LIFETIME_MS, ...clientOptions } = options;
@@ -28,7 +29,7 @@ export function clientRefresh(options: ClientRefreshOptions): RefreshFunction {
   // Validates every client option now; the token is the manager's, given per refresh.
   createTokenClient({ ...clientOptions, accessToken: 'validation-only' });
   const now = clientOptions.now ?? Date.now;
-  return async (current) => {
+  const refresh: RefreshFunction = async (current) => {
     const client = createTokenClient({ ...clientOptions, accessToken: current.token });
     const asked = now() + lifetimeMs;
     const expiredAt = new Date(asked);
@@ -39,4 +40,5 @@ export function clientRefresh(options: ClientRefreshOptions): RefreshFunction {
     const served = toEpochMs(data.expired_at);
     return { token: data.token, expiresAt: served > now() ? served : asked };
   };
+  return Object.assign(refresh, { deadlineMs: clientOptions.timeoutMs ?? DEFAULT_TIMEOUT_MS });
 }

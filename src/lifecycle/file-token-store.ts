@@ -1,22 +1,39 @@
 // Node only (node:fs): published as `longbridge-token-api/file-store`, never re-exported from
 // the client entry, which must run in browsers and edge runtimes.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { constants, watch, type FSWatcher } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { InvalidInputError } from '../errors/invalid-input-error.js';
+import { describeValue, InvalidInputError } from '../errors/invalid-input-error.js';
 import { TokenStoreError } from '../errors/token-store-error.js';
 import { isCredential } from '../credential.js';
 import { toEpochMs } from '../instant.js';
-import { checkStoredToken, type StoredToken, type TokenStore } from './token-store.js';
+import { checkStoredToken, type SaveIfResult, type StoredToken, type TokenStore, type TokenStoreLock } from './token-store.js';
 
 /** Owner read/write only: the file holds a live access token. */
 const FILE_MODE = 0o600;
 /** Mode of a directory `save` has to create. */
 const DIR_MODE = 0o700;
 const FORMAT_VERSION = 1;
+const LOCK_FORMAT_VERSION = 1;
+/** A fencing value: 128 random bits in hex; also the name of the holder's folder in the lock. */
+const FENCE = /^[0-9a-f]{32}$/;
+/** How often a waiting member looks at the file when no change event came. */
+export const DEFAULT_POLL_MS = 100;
+
+export interface FileTokenStoreOptions {
+  /**
+   * While a member waits for another one's rotation, it watches the folder (`fs.watch`) and
+   * also looks at the file and the lock this often (ms), in case an event is missed.
+   * Default 100. Outside a rotation the store is never polled.
+   */
+  pollMs?: number;
+}
 
 /**
- * Keeps the token in a JSON file, so a refreshed token survives a restart:
+ * Keeps the token in a JSON file, so a refreshed token survives a restart, and lets the
+ * processes of one machine that share the file refresh once per rotation:
  *
  * ```json
  * {"version":1,"token":"…","expiresAt":"2026-05-01T12:00:00.000Z"}
@@ -31,33 +48,177 @@ const FORMAT_VERSION = 1;
  * partial one. Temp files of crashed processes are ignored by `load` and removed by the next
  * `save` (on the same host). Saves of one store run one after the other.
  *
+ * **The lock** (`lock`, for `TokenManager`'s coordination; the format, for other members):
+ *
+ * ```
+ * <file>.lock/                  present while the lock is held (empty or absent: free)
+ *   <fence>/                    the holder's folder, named by its fencing value (32 hex digits)
+ *     owner.json                {"version":1,"pid":…,"host":"…","ttlMs":…,"acquiredAt":"…"}
+ *     next.tmp                  the holder's next token file, renamed over <file> to save
+ * ```
+ *
+ * - take: build `<file>.lock-<fence>.new/<fence>/owner.json`, then rename that folder to
+ *   `<file>.lock` (refused while `<file>.lock` holds a fence folder; replaces an empty one);
+ * - lease: the fence folder's mtime plus `ttlMs`; the holder renews by setting its mtime
+ *   (`utimes`); a lease that ran out is broken by renaming that fence folder out of the lock;
+ * - save (compare-and-set): the file must still hold the token read under the lock, then the
+ *   new file is written *inside the fence folder* and renamed over `<file>`: if the lock was
+ *   broken meanwhile the folder is gone and the rename fails, so the fencing check and the
+ *   write are one system call;
+ * - release: rename the fence folder out, then remove `<file>.lock` if it is empty.
+ *
+ * Why not `proper-lockfile`: its lock (a `mkdir` and an mtime lease, the same idea) has no
+ * fencing value, its stale-lock takeover removes the lock by path (it can remove a lock just
+ * taken by another process), and a holder learns of a lost lock by callback, while the save
+ * here must check the lock in the same step as the rename. Naming the holder's folder by its
+ * fence gives both with `mkdir`/`rename` alone, on any local POSIX file system.
+ *
  * Errors are `TokenStoreError`s naming the path; the file's content is never shown.
  */
 export class FileTokenStore implements TokenStore {
   /** The token file, as an absolute path. */
   readonly path: string;
+  /** The lock folder, `<path>.lock`. */
+  readonly lockPath: string;
+  readonly #pollMs: number;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(path: string) {
+  constructor(path: string, options: FileTokenStoreOptions = {}) {
     if (typeof path !== 'string' || path === '') {
       throw new InvalidInputError('path', 'must be a non-empty file path string, e.g. "./.longbridge-token.json"');
     }
+    if (typeof options !== 'object' || options === null) throw new InvalidInputError('options', 'must be an object { pollMs? }');
+    const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+    if (typeof pollMs !== 'number' || !Number.isInteger(pollMs) || pollMs < 1) {
+      throw new InvalidInputError('pollMs', `must be a whole number of ms, 1 or more, got ${typeof pollMs === 'number' ? pollMs : describeValue(pollMs)}`);
+    }
     this.path = resolve(path);
+    this.lockPath = `${this.path}.lock`;
+    this.#pollMs = pollMs;
   }
 
-  /** Reads the file; `undefined` when it does not exist. Rejects with TokenStoreError. */
+  /**
+   * Reads the file; `undefined` when it does not exist. Rejects with TokenStoreError: a path
+   * that is not a regular file (a FIFO, a device, a folder) is refused without blocking.
+   */
   async load(): Promise<StoredToken | undefined> {
+    let handle: FileHandle | undefined;
     let text: string;
     try {
-      text = await readFile(this.path, 'utf8');
+      // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+      handle = await open(this.path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+      if (!(await handle.stat()).isFile()) {
+        throw new TokenStoreError(
+          'not-a-file',
+          `the token file ${this.path} is not a regular file (a FIFO, a device or a folder); point the store at a file path`,
+          { path: this.path },
+        );
+      }
+      text = await handle.readFile('utf8');
     } catch (error) {
+      if (error instanceof TokenStoreError) throw error;
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new TokenStoreError('read-failed', `cannot read the token file ${this.path}: ${codeOf(error)}`, {
         path: this.path,
         cause: error,
       });
+    } finally {
+      await handle?.close().catch(() => undefined);
     }
     return this.#parse(text);
+  }
+
+  /**
+   * Takes the lock for `ttlMs` (see the class comment), breaking a lock whose lease ran out;
+   * `undefined` while another holder has it. Rejects with TokenStoreError `lock-failed`.
+   */
+  async lock(ttlMs: number): Promise<TokenStoreLock | undefined> {
+    if (typeof ttlMs !== 'number' || !Number.isInteger(ttlMs) || ttlMs < 1) {
+      throw new InvalidInputError('ttlMs', `must be a whole number of ms, 1 or more, got ${typeof ttlMs === 'number' ? ttlMs : describeValue(ttlMs)}`);
+    }
+    const fence = randomBytes(16).toString('hex');
+    const staging = `${this.lockPath}-${fence}.new`;
+    try {
+      await mkdir(dirname(this.path), { recursive: true, mode: DIR_MODE });
+      await mkdir(join(staging, fence), { recursive: true, mode: DIR_MODE });
+      const owner = { version: LOCK_FORMAT_VERSION, pid: process.pid, host: hostname(), ttlMs, acquiredAt: new Date().toISOString() };
+      await writeFile(join(staging, fence, 'owner.json'), `${JSON.stringify(owner)}\n`, { mode: FILE_MODE });
+      for (let attempt = 0; attempt < 3; attempt++) {
+        if (await this.#install(staging)) {
+          const now = new Date();
+          await utimes(join(this.lockPath, fence), now, now);
+          return this.#holding(fence);
+        }
+        const state = await this.#inspect(ttlMs);
+        if (state.kind === 'held') return undefined;
+        if (state.kind === 'stale') await this.#breakLease(state.fence);
+      }
+      return undefined;
+    } catch (error) {
+      if (error instanceof TokenStoreError) throw error;
+      throw new TokenStoreError('lock-failed', `cannot take the lock ${this.lockPath} of the token file ${this.path}: ${codeOf(error)}`, {
+        path: this.path,
+        cause: error,
+      });
+    } finally {
+      await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Resolves when the file no longer holds `seen` or the lock is free (or its lease ran
+   * out), after `timeoutMs`, or when `signal` aborts. Watches the folder, and looks every
+   * `pollMs` too. Never rejects.
+   */
+  waitForChange(seen: string | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const { timeoutMs, signal } = options;
+      let done = false;
+      let running = false;
+      let again = false;
+      let watcher: FSWatcher | undefined;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        clearInterval(poll);
+        watcher?.close();
+        signal?.removeEventListener('abort', finish);
+        resolve();
+      };
+      const check = async () => {
+        if (done) return;
+        if (running) {
+          again = true;
+          return;
+        }
+        running = true;
+        try {
+          do {
+            again = false;
+            if (await this.#moved(seen)) finish();
+          } while (again && !done);
+        } finally {
+          running = false;
+        }
+      };
+      const timer = setTimeout(finish, Math.max(0, timeoutMs));
+      const poll = setInterval(() => void check(), this.#pollMs);
+      timer.unref?.();
+      poll.unref?.();
+      signal?.addEventListener('abort', finish, { once: true });
+      if (signal?.aborted) return finish();
+      const name = basename(this.path);
+      try {
+        watcher = watch(dirname(this.path), { persistent: false }, (_event, changed) => {
+          if (changed === null || String(changed).startsWith(name)) void check();
+        });
+        watcher.on('error', () => watcher?.close()); // the poll goes on
+      } catch {
+        // no fs.watch here (or no inotify watches left): the poll alone
+      }
+      void check();
+    });
   }
 
   /** Replaces the file atomically with `token`. Rejects with TokenStoreError (or InvalidInputError for a bad argument). */
@@ -68,14 +229,143 @@ export class FileTokenStore implements TokenStore {
     } catch (error) {
       return Promise.reject(error);
     }
-    const text = `${JSON.stringify({
+    const text = this.#format(record);
+    const run = this.#queue.then(() => this.#write(text));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Moves the staged lock folder into place: `false` while `<file>.lock` holds a fence folder. */
+  async #install(staging: string): Promise<boolean> {
+    try {
+      await rename(staging, this.lockPath);
+      return true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+      if (code === 'ENOTDIR') {
+        throw new TokenStoreError('lock-failed', `the lock ${this.lockPath} of the token file ${this.path} is not a folder; remove it`, {
+          path: this.path,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** The lock's state: free, held by a live lease, or held by a lease that ran out. */
+  async #inspect(ttlMs: number): Promise<{ kind: 'free' } | { kind: 'held' } | { kind: 'stale'; fence: string }> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.lockPath);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { kind: 'free' };
+      throw error;
+    }
+    const fence = entries.find((entry) => FENCE.test(entry));
+    if (fence === undefined) return entries.length === 0 ? { kind: 'free' } : { kind: 'held' };
+    let mtimeMs: number;
+    try {
+      mtimeMs = (await stat(join(this.lockPath, fence))).mtimeMs;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'free' }; // released just now
+      throw error;
+    }
+    const lease = await readFile(join(this.lockPath, fence, 'owner.json'), 'utf8').then(
+      (text) => (JSON.parse(text) as { ttlMs?: unknown }).ttlMs,
+      () => undefined, // being written, or from a holder that crashed while writing it
+    );
+    const leaseMs = typeof lease === 'number' && Number.isFinite(lease) && lease > 0 ? lease : ttlMs;
+    return Date.now() > mtimeMs + leaseMs ? { kind: 'stale', fence } : { kind: 'held' };
+  }
+
+  /** Breaks a lease that ran out: its fence folder leaves the lock (only one breaker can move it). */
+  async #breakLease(fence: string): Promise<void> {
+    const broken = `${this.lockPath}-${fence}.broken`;
+    try {
+      await rename(join(this.lockPath, fence), broken);
+    } catch {
+      return; // released, or broken by another member, just now
+    }
+    await rm(broken, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  /** For a waiting member: the file no longer holds `seen`, or the lock is free or its lease ran out. */
+  async #moved(seen: string | undefined): Promise<boolean> {
+    try {
+      if ((await this.load())?.token !== seen) return true;
+      return (await this.#inspect(Number.POSITIVE_INFINITY)).kind !== 'held';
+    } catch {
+      return true; // let the manager read the store and report what is wrong
+    }
+  }
+
+  /** The handle of one holding of the lock. */
+  #holding(fence: string): TokenStoreLock {
+    const folder = join(this.lockPath, fence);
+    const lockFailed = (what: string, error: unknown) =>
+      new TokenStoreError('lock-failed', `cannot ${what} the lock ${this.lockPath} of the token file ${this.path}: ${codeOf(error)}`, {
+        path: this.path,
+        cause: error,
+      });
+    return {
+      fence,
+      renew: async () => {
+        try {
+          const now = new Date();
+          await utimes(folder, now, now);
+          return true;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+          throw lockFailed('renew', error);
+        }
+      },
+      saveIf: (expected, next) => this.#saveIf(folder, expected, next),
+      release: async () => {
+        const released = `${this.lockPath}-${fence}.released`;
+        try {
+          await rename(folder, released);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // broken by another member: not ours any more
+          throw lockFailed('release', error);
+        }
+        await rm(released, { recursive: true, force: true }).catch(() => undefined);
+        await rmdir(this.lockPath).catch(() => undefined); // taken again already: not empty
+      },
+    };
+  }
+
+  /** Compare-and-set under the lock whose fence folder is `folder`. */
+  async #saveIf(folder: string, expected: string | undefined, next: StoredToken): Promise<SaveIfResult> {
+    const record = checkStoredToken(next);
+    if ((await this.load())?.token !== expected) return 'changed';
+    const temp = join(folder, 'next.tmp');
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(temp, 'w', FILE_MODE);
+      await handle.chmod(FILE_MODE);
+      await handle.writeFile(this.#format(record), 'utf8');
+      await handle.sync();
+      await handle.close();
+      handle = undefined;
+      // Resolves through the fence folder: fails if the lock was broken since.
+      await rename(temp, this.path);
+    } catch (error) {
+      await handle?.close().catch(() => undefined);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'lost';
+      await unlink(temp).catch(() => undefined);
+      throw new TokenStoreError('write-failed', `cannot save the token file ${this.path}: ${codeOf(error)}`, { path: this.path, cause: error });
+    }
+    await syncDirectory(dirname(this.path), this.path);
+    return 'saved';
+  }
+
+  #format(record: StoredToken): string {
+    return `${JSON.stringify({
       version: FORMAT_VERSION,
       token: record.token,
       expiresAt: new Date(record.expiresAt).toISOString(),
     })}\n`;
-    const run = this.#queue.then(() => this.#write(text));
-    this.#queue = run.catch(() => undefined);
-    return run;
   }
 
   #parse(text: string): StoredToken {
@@ -189,4 +479,4 @@ function codeOf(error: unknown): string {
 }
 
 export { TokenStoreError } from '../errors/token-store-error.js';
-export type { StoredToken, TokenStore } from './token-store.js';
+export type { SaveIfResult, StoredToken, TokenStore, TokenStoreLock } from './token-store.js';

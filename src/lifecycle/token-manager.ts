@@ -1,10 +1,12 @@
+import { ApiError } from '../errors/api-error.js';
 import { describeValue, InvalidInputError } from '../errors/invalid-input-error.js';
 import { InvalidRefreshResultError } from '../errors/invalid-refresh-result-error.js';
 import { TokenStoreError } from '../errors/token-store-error.js';
 import { TokenUnavailableError } from '../errors/token-unavailable-error.js';
 import { isCredential } from '../credential.js';
 import { isEpochMs, toEpochMs } from '../instant.js';
-import { MemoryTokenStore, type StoredToken, type TokenStore } from './token-store.js';
+import { scrubOrWithhold } from '../redact.js';
+import { canCoordinate, MemoryTokenStore, type StoredToken, type TokenStore, type TokenStoreLock } from './token-store.js';
 
 /** The token the manager holds, handed to the refresh function (which must authorise with it). */
 export interface CurrentToken {
@@ -24,22 +26,36 @@ export interface RefreshResult {
  * refresh call, authorised with `current.token`). A successful refresh invalidates the old
  * token. The manager never aborts a refresh it started (a refresh cut off after it reached
  * the server would leave a dead old token and no new one), so give the call its own timeout.
+ * `deadlineMs`, when set (as `clientRefresh` sets it), is that timeout: the lock's TTL must
+ * exceed it.
  */
-export type RefreshFunction = (current: CurrentToken) => Promise<RefreshResult>;
+export type RefreshFunction = ((current: CurrentToken) => Promise<RefreshResult>) & { readonly deadlineMs?: number };
 
 /** Where a reported failure happened. */
 export interface TokenErrorContext {
   /**
    * `refresh`: the refresh failed (the old token is kept while it is valid);
    * `save`: the new token could not be persisted (it is held in memory and used anyway);
-   * `load`: the store could not be read (the `initial` token is used instead).
+   * `load`: the store could not be read (the token held, or the `initial` one, is used);
+   * `lock`: the store's lock could not be taken, renewed or released, or stayed taken too long.
    */
-  readonly phase: 'refresh' | 'save' | 'load';
+  readonly phase: 'refresh' | 'save' | 'load' | 'lock';
   /** Expiry of the token the manager now holds (ms since the epoch), if any. */
   readonly expiresAt: number | undefined;
-  /** `refresh`: the earliest time `getToken()` tries again (ms since the epoch). */
+  /** `refresh`, `load`, `lock`: the earliest time `getToken()` tries again (ms since the epoch). */
   readonly retryAt?: number;
 }
+
+/** What listeners learn when the held token is replaced. */
+export interface TokenChange {
+  /** The new token's expiry, ms since the epoch. */
+  readonly expiresAt: number;
+  /** `refresh`: this manager refreshed; `store`: another member did, and this manager took the successor from the store. */
+  readonly source: 'refresh' | 'store';
+}
+
+/** Gets every new token the manager takes, e.g. to rebuild an SDK `Config`. */
+export type TokenListener = (token: string, change: TokenChange) => void;
 
 export interface TokenManagerOptions {
   /** Gets a new token; see `RefreshFunction`. */
@@ -64,33 +80,81 @@ export interface TokenManagerOptions {
    * consecutive failure up to `maxMs`. Default 1 s up to 5 min. `refreshNow()` ignores it.
    */
   backoff?: { initialMs?: number; maxMs?: number };
+  /**
+   * Coordinate with the other members of a fleet through the store's lock (see `TokenStore`).
+   * Default: `true` when the store can (`FileTokenStore`, `RedisTokenStore`), else `false`.
+   * `false` opts out: this manager then refreshes without the lock, and one refresh per
+   * rotation across processes is no longer guaranteed.
+   */
+  coordinate?: boolean;
+  /**
+   * Lease of the store's lock, renewed every third of it while this manager refreshes; a
+   * member that dies holding the lock blocks the others for at most this long. Must exceed
+   * the refresh's own deadline (`refresh.deadlineMs`). Default: 60 s, or twice the
+   * refresh's deadline when that is longer (`DEFAULT_LOCK_TTL_MS`).
+   */
+  lockTtlMs?: number;
+  /**
+   * Refresh in the background when the window opens (and retry after failures), with
+   * chained timers that never keep the process alive (`unref()`). Default `false`:
+   * refreshes happen inside `getToken()`. `close()` stops it.
+   */
+  autoRefresh?: boolean;
   /** The clock, in ms since the epoch. Default `Date.now`. */
   now?: () => number;
-  /** Called for every failure that `getToken()` survives (refresh, save, load). Exceptions it throws are ignored. */
+  /** Called for every failure that `getToken()` survives (refresh, save, load, lock). Exceptions it throws are ignored. */
   onError?: (error: unknown, context: TokenErrorContext) => void;
-  /** Called after each successful refresh, with the new expiry (never the token). */
-  onRefresh?: (info: { readonly expiresAt: number }) => void;
+  /** Called after each change of the held token, with the new expiry (never the token). */
+  onRefresh?: (info: TokenChange) => void;
 }
 
 /** 7 days: a weekly job still refreshes in time, and an outage of up to a week is ridden out. */
 export const DEFAULT_REFRESH_WINDOW_MS = 7 * 24 * 3600 * 1000;
 export const DEFAULT_BACKOFF_INITIAL_MS = 1_000;
 export const DEFAULT_BACKOFF_MAX_MS = 5 * 60 * 1000;
+/** Twice the client's default 30 s timeout (which covers its 429 re-sends). */
+export const DEFAULT_LOCK_TTL_MS = 60_000;
+/** The longest delay a timer can hold (2^31 − 1 ms, about 24.8 days); longer waits are chained. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How many replaced tokens are remembered, so a store behind this manager is never mistaken for a rotation. */
+const RETIRED_KEPT = 16;
 
 type Outcome = { ok: true } | { ok: false; error: unknown };
 const OK: Outcome = { ok: true };
+
+/** A failure inside a rotation, with the phase it is reported under. */
+class Failure {
+  constructor(
+    readonly phase: TokenErrorContext['phase'],
+    readonly error: unknown,
+  ) {}
+}
+
+/** One rotation in progress. `early` settles before `done` when waiting callers can be served already. */
+interface Flight {
+  readonly done: Promise<Outcome>;
+  readonly early: Promise<Outcome>;
+}
 
 /**
  * Holds the access token and its expiry and keeps it fresh.
  *
  * - `getToken()` resolves the token. While the token is outside the refresh window this is
- *   one clock read and one comparison, returning a cached promise. Inside the window it
- *   refreshes first; all concurrent callers share one refresh.
+ *   one clock read and one comparison, returning a cached promise: no store read, no
+ *   network. Inside the window it rotates first; all concurrent callers share one rotation.
+ * - A rotation re-reads the store first (another process may have rotated already); on a
+ *   store that can coordinate (see `TokenStore`) it takes the store's lock, re-reads, refreshes,
+ *   saves with a compare-and-set and releases, so a fleet makes one refresh per rotation.
+ *   A member that finds the lock taken waits for the store to change and takes the
+ *   successor; after `lockTtlMs` its callers get the old token (while it is valid) and it
+ *   goes on trying.
+ * - A new token is saved before anything else happens (listeners, callers); if the save
+ *   fails it is still used (the old one is dead) and the failure is reported.
  * - A failed refresh keeps the old token while it is valid, reports the failure to
  *   `onError` and backs off; once the token has expired, `getToken()` rejects with
- *   `TokenUnavailableError` (`reason: 'expired'`, `cause`: the refresh's error).
- * - The new token is saved to the store; if that fails it is still used (the old one is
- *   dead) and the failure is reported.
+ *   `TokenUnavailableError` (`reason: 'expired'`, `cause`: the refresh's error). An
+ *   `ApiError` 401004 (token replaced) makes it re-read the store and take a newer token
+ *   there; a refresh is never re-sent blindly.
  *
  * The token is kept in `#private` fields only: it never shows in `util.inspect`, JSON or
  * `String()` of the manager, nor in any error it creates.
@@ -98,12 +162,16 @@ const OK: Outcome = { ok: true };
 export class TokenManager {
   readonly #refresh: RefreshFunction;
   readonly #store: TokenStore;
+  readonly #coordinated: boolean;
+  readonly #lockTtlMs: number;
+  readonly #autoRefresh: boolean;
   readonly #now: () => number;
   readonly #windowMs: number;
   readonly #backoffInitialMs: number;
   readonly #backoffMaxMs: number;
   readonly #onError: TokenManagerOptions['onError'];
   readonly #onRefresh: TokenManagerOptions['onRefresh'];
+  readonly #listeners = new Set<TokenListener>();
 
   #initial: StoredToken | undefined;
   #loaded = false;
@@ -112,13 +180,21 @@ export class TokenManager {
   /** Until then `getToken()` returns `#cached` without further checks; always ≤ `#expiresAt`. */
   #freshUntil = Number.NEGATIVE_INFINITY;
   #cached: Promise<string> | undefined;
+  /** Tokens this manager replaced (newest last): never taken back from a store that lags behind. */
+  readonly #retired: string[] = [];
   /** No automatic refresh before this (back-off after a failure). */
   #retryAt = Number.NEGATIVE_INFINITY;
   #backoffMs = 0;
   #lastError: unknown;
   #loading: Promise<void> | undefined;
-  #flight: Promise<Outcome> | undefined;
+  #flight: Flight | undefined;
   #pending: Promise<string> | undefined;
+  /** A refreshed token the store does not hold yet (its save failed or lost the lock), and what the store held then. */
+  #unsaved: { next: StoredToken; seen: string | undefined } | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+  /** Delay before the next try to save an unsaved token; doubles per failure. */
+  #saveRetryMs = 0;
 
   constructor(options: TokenManagerOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -142,11 +218,15 @@ export class TokenManager {
     if (this.#backoffMaxMs < this.#backoffInitialMs) {
       throw new InvalidInputError('backoff.maxMs', `must be at least backoff.initialMs (${this.#backoffInitialMs})`);
     }
+    this.#coordinated = checkCoordinate(options.coordinate, this.#store);
+    this.#lockTtlMs = checkLockTtl(options.lockTtlMs, this.#refresh.deadlineMs);
+    this.#autoRefresh = checkBoolean('autoRefresh', options.autoRefresh) ?? false;
     if (options.initial !== undefined) this.#initial = checkInitial(options.initial);
+    if (this.#autoRefresh) this.#arm(0);
   }
 
   /**
-   * Resolves a valid token, refreshing first when it expires within the refresh window.
+   * Resolves a valid token, rotating first when it expires within the refresh window.
    * Rejects with `TokenUnavailableError` when there is no token, or it has expired and the
    * refresh failed; with the store's error when there is no `initial` token and the store
    * cannot be read.
@@ -159,16 +239,55 @@ export class TokenManager {
   }
 
   /**
-   * Refreshes now, whatever the expiry and the back-off, and resolves the new token; joins
-   * a refresh already in flight. Rejects with the refresh's error (also reported to
-   * `onError`); the old token is kept.
+   * Rotates now, whatever the expiry and the back-off, and resolves the new token: the one
+   * this manager refreshed, or the successor another member saved in the store since this
+   * manager last read it. Joins a rotation in flight. Rejects with the failure (also
+   * reported to `onError`); the old token is kept.
    */
   async refreshNow(): Promise<string> {
     await this.#ensureLoaded();
     if (this.#token === undefined) throw new TokenUnavailableError('no-token');
-    const outcome = await this.#refreshOnce();
-    if (!outcome.ok) throw outcome.error;
-    return this.#token;
+    return this.#rotated(await this.#untilDone(this.#join()));
+  }
+
+  /**
+   * Tells the manager that `token` was refused by the API (your own quote or trade call got
+   * 401003 or 401004). When it is the token held, the manager re-reads the store and takes
+   * a newer token from there (a rotation done elsewhere, e.g. by a cron job), else rotates
+   * under the lock. Resolves the token to use now; when `token` was already replaced, that
+   * is the current one, at once. Rejects like `refreshNow()`.
+   */
+  async invalidate(token: string): Promise<string> {
+    if (typeof token !== 'string' || token === '') {
+      throw new InvalidInputError('token', `must be the token the API refused (a non-empty string), got ${describeValue(token)}`);
+    }
+    await this.#ensureLoaded();
+    if (this.#token === undefined) throw new TokenUnavailableError('no-token');
+    if (token !== this.#token) return this.#token;
+    return this.#rotated(await this.#untilDone(this.#join()));
+  }
+
+  /**
+   * Calls `listener(token, { expiresAt, source })` after every change of the held token
+   * (never for the first one loaded): build your SDK's `Config` again there. Returns a
+   * function that unsubscribes. Exceptions the listener throws are ignored.
+   */
+  subscribe(listener: TokenListener): () => void {
+    if (typeof listener !== 'function') {
+      throw new InvalidInputError('listener', `must be a function (token, { expiresAt, source }) => void, got ${describeValue(listener)}`);
+    }
+    const entry: TokenListener = (token, change) => listener(token, change);
+    this.#listeners.add(entry);
+    return () => {
+      this.#listeners.delete(entry);
+    };
+  }
+
+  /** Stops the background refresh (`autoRefresh`) for good; `getToken()` keeps working. */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   /** When the held token expires (ms since the epoch); `undefined` before it is known. */
@@ -192,8 +311,19 @@ export class TokenManager {
     if (now < this.#freshUntil) return this.#token as string;
     if (this.#token === undefined) throw new TokenUnavailableError('no-token');
     if (now < this.#retryAt && this.#flight === undefined) return this.#fallback(now, this.#lastError);
-    const outcome = await this.#refreshOnce();
-    return outcome.ok ? this.#token : this.#fallback(this.#now(), outcome.error);
+    const flight = this.#join();
+    const outcome = await Promise.race([flight.done, flight.early]);
+    return outcome.ok ? (this.#token as string) : this.#fallback(this.#now(), outcome.error);
+  }
+
+  /** Waits for the whole rotation, or for its early success (a refreshed token held before its save). */
+  #untilDone(flight: Flight): Promise<Outcome> {
+    return Promise.race([flight.done, flight.early.then((early) => (early.ok ? early : flight.done))]);
+  }
+
+  #rotated(outcome: Outcome): string {
+    if (!outcome.ok) throw outcome.error;
+    return this.#token as string;
   }
 
   /** The old token while it is valid, else the expired error. */
@@ -201,7 +331,7 @@ export class TokenManager {
     if (now < this.#expiresAt) return this.#token as string;
     throw new TokenUnavailableError('expired', {
       expiresAt: this.#expiresAt,
-      why: summarize(error, this.#token),
+      why: summarize(error, [this.#token, ...this.#retired]),
       cause: error,
     });
   }
@@ -216,7 +346,7 @@ export class TokenManager {
   async #load(): Promise<void> {
     let stored: StoredToken | undefined;
     try {
-      stored = checkLoaded(await this.#store.load());
+      stored = await this.#readStore();
     } catch (error) {
       if (this.#initial === undefined) throw error;
       this.#report(error, { phase: 'load', expiresAt: this.#initial.expiresAt });
@@ -224,60 +354,292 @@ export class TokenManager {
     const initial = this.#initial;
     const chosen = stored === undefined || (initial !== undefined && initial.expiresAt >= stored.expiresAt) ? initial : stored;
     if (chosen === undefined) return; // still nothing: read the store again next time
+    // The one not chosen is older: a store behind `initial` holds a token that was replaced.
+    if (stored !== undefined && chosen !== stored) this.#retire(stored.token);
     this.#initial = undefined;
     this.#loaded = true;
     this.#hold(chosen, this.#now(), false);
   }
 
-  #refreshOnce(): Promise<Outcome> {
-    return (this.#flight ??= this.#runRefresh().finally(() => {
-      this.#flight = undefined;
-    }));
+  #readStore(): Promise<StoredToken | undefined> {
+    return this.#store.load().then(checkLoaded);
   }
 
-  async #runRefresh(): Promise<Outcome> {
-    const current: CurrentToken = { token: this.#token as string, expiresAt: this.#expiresAt };
-    let next: StoredToken;
+  #join(): Flight {
+    if (this.#flight) return this.#flight;
+    let serveEarly!: (outcome: Outcome) => void;
+    const early = new Promise<Outcome>((resolve) => {
+      serveEarly = resolve;
+    });
+    const done = this.#rotate(serveEarly).then((outcome) => {
+      this.#flight = undefined;
+      serveEarly(outcome); // a no-op when the callers were served early
+      if (this.#autoRefresh) this.#arm();
+      return outcome;
+    });
+    return (this.#flight = { done, early });
+  }
+
+  /** One rotation; `serveEarly` lets waiting callers go before it ends. Never rejects. */
+  async #rotate(serveEarly: (outcome: Outcome) => void): Promise<Outcome> {
     try {
-      next = checkRefreshResult(await this.#refresh(current), this.#now());
+      if (this.#coordinated) await this.#rotateTogether(serveEarly);
+      else await this.#rotateAlone();
     } catch (error) {
-      this.#lastError = error;
-      this.#backoffMs = this.#backoffMs === 0 ? this.#backoffInitialMs : Math.min(this.#backoffMs * 2, this.#backoffMaxMs);
-      this.#retryAt = this.#now() + this.#backoffMs;
-      // Serve the old token straight from the cache until the back-off ends (or it expires);
-      // a failed refreshNow() far outside the window must not make the next refresh sooner.
-      this.#freshUntil = Math.min(Math.max(this.#freshUntil, this.#retryAt), this.#expiresAt);
-      this.#report(error, { phase: 'refresh', expiresAt: this.#expiresAt, retryAt: this.#retryAt });
-      return { ok: false, error };
+      const failure = error instanceof Failure ? error : new Failure('refresh', error);
+      return this.#failed(failure);
     }
-    this.#hold(next, this.#now(), true);
     this.#backoffMs = 0;
     this.#retryAt = Number.NEGATIVE_INFINITY;
     this.#lastError = undefined;
+    return OK;
+  }
+
+  /** Without coordination: the store is read for a newer token, then written unconditionally. */
+  async #rotateAlone(): Promise<void> {
+    try {
+      const successor = this.#successor(await this.#readStore());
+      if (successor) return this.#take(successor, 'store');
+    } catch (error) {
+      // Only persistence: a failed read does not stop the refresh.
+      this.#report(error, { phase: 'load', expiresAt: this.#expiresAt });
+    }
+    const next = await this.#callRefresh();
+    if (next.source === 'store') return this.#take(next.token, 'store');
+    try {
+      await this.#store.save(next.token);
+    } catch (error) {
+      this.#report(error, { phase: 'save', expiresAt: next.token.expiresAt });
+    }
+    this.#take(next.token, 'refresh');
+  }
+
+  /**
+   * The fleet protocol (see `TokenStore`): re-read, lock, re-read, refresh, compare-and-set
+   * save, release. A refreshed token that could not be saved (the save failed, or the lock
+   * was lost meanwhile) is held and served at once, and saved under a new lock.
+   */
+  async #rotateTogether(serveEarly: (outcome: Outcome) => void): Promise<void> {
+    const store = this.#store as Required<TokenStore>;
+    const ttl = this.#lockTtlMs;
+    const started = Date.now();
+    for (;;) {
+      const seen = await this.#phase('load', this.#readStore());
+      const successor = this.#successor(seen);
+      if (successor) return this.#settleUnsaved(successor);
+      if (this.#unsaved !== undefined && this.#unsaved.next.token !== this.#token) this.#unsaved = undefined;
+      // Waited a whole TTL: the holder is presumed dead. Serve the old token (while it is
+      // valid) to the callers, and go on: its lease has run out, so the lock can be taken.
+      const waited = Date.now() - started;
+      if (waited >= ttl) serveEarly({ ok: false, error: new TokenStoreError('lock-timeout', `another member has held the token store's lock for over ${ttl} ms (lockTtlMs)`) });
+      const lock = await this.#phase('lock', store.lock(ttl));
+      if (lock === undefined) {
+        if (waited >= 2 * ttl) {
+          throw new Failure(
+            'lock',
+            new TokenStoreError('lock-timeout', `the token store's lock stayed taken by another member for over ${2 * ttl} ms (twice lockTtlMs); the token held is kept`),
+          );
+        }
+        const timeoutMs = (waited < ttl ? ttl : 2 * ttl) - waited;
+        await store.waitForChange(seen?.token, { timeoutMs });
+        continue;
+      }
+      const done = await this.#underLock(lock, serveEarly);
+      if (done) return;
+    }
+  }
+
+  /** Steps 3–5 under the lock; `false` when the token still has to be saved under a new lock. Always releases. */
+  async #underLock(lock: TokenStoreLock, serveEarly: (outcome: Outcome) => void): Promise<boolean> {
+    const renewal = this.#keepRenewed(lock);
+    try {
+      const seen = await this.#phase('load', this.#readStore());
+      const successor = this.#successor(seen);
+      if (successor) {
+        this.#settleUnsaved(successor);
+        return true;
+      }
+      let next = this.#unsaved?.next;
+      if (next === undefined) {
+        const result = await this.#callRefresh();
+        if (result.source === 'store') {
+          this.#take(result.token, 'store');
+          return true;
+        }
+        next = result.token;
+      }
+      // Save first, then everything else.
+      let saved;
+      try {
+        saved = await lock.saveIf(seen?.token, next);
+      } catch (error) {
+        this.#holdUnsaved(next, seen?.token, serveEarly);
+        this.#report(error, { phase: 'save', expiresAt: next.expiresAt });
+        this.#retryUnsavedLater();
+        return true;
+      }
+      if (saved === 'saved') {
+        this.#unsaved = undefined;
+        this.#saveRetryMs = 0;
+        if (next.token !== this.#token) this.#take(next, 'refresh');
+        return true;
+      }
+      // 'lost': our lease ran out (a pause); 'changed': the store moved on under us. The new
+      // token is live and its predecessor dead: serve it, then save it under a new lock
+      // unless the store now holds a successor of its own, which is then taken.
+      this.#holdUnsaved(next, seen?.token, serveEarly);
+      return false;
+    } finally {
+      renewal();
+      await lock.release().catch((error: unknown) => this.#report(error, { phase: 'lock', expiresAt: this.#expiresAt }));
+    }
+  }
+
+  /** A refreshed token not yet in the store: held and served now (the old one is dead). */
+  #holdUnsaved(next: StoredToken, seen: string | undefined, serveEarly: (outcome: Outcome) => void): void {
+    this.#unsaved = { next, seen };
+    if (next.token !== this.#token) this.#take(next, 'refresh');
+    serveEarly(OK);
+  }
+
+  /** The store holds a successor: take it, dropping an unsaved token of ours. */
+  #settleUnsaved(stored: StoredToken): void {
+    if (this.#unsaved !== undefined) {
+      this.#report(
+        new TokenStoreError('conflict', 'the token store holds a token this manager did not refresh from; it is used, and the token refreshed here is dropped'),
+        { phase: 'save', expiresAt: stored.expiresAt },
+      );
+      this.#unsaved = undefined;
+    }
+    this.#take(stored, 'store');
+  }
+
+  /** After a failed save: try again on the back-off schedule, in the background. */
+  #retryUnsavedLater(): void {
+    this.#saveRetryMs = this.#saveRetryMs === 0 ? this.#backoffInitialMs : Math.min(this.#saveRetryMs * 2, this.#backoffMaxMs);
+    const timer = setTimeout(() => {
+      if (this.#unsaved !== undefined) void this.#join().done;
+    }, this.#saveRetryMs);
+    (timer as { unref?: () => void }).unref?.();
+  }
+
+  /** Renews the lock every third of its TTL; returns the function that stops it. */
+  #keepRenewed(lock: TokenStoreLock): () => void {
+    const timer = setInterval(() => {
+      lock.renew().then(
+        (held) => {
+          if (!held) clearInterval(timer);
+        },
+        (error: unknown) => this.#report(error, { phase: 'lock', expiresAt: this.#expiresAt }),
+      );
+    }, Math.max(1, Math.floor(this.#lockTtlMs / 3)));
+    (timer as { unref?: () => void }).unref?.();
+    return () => clearInterval(timer);
+  }
+
+  /**
+   * Calls the refresh with the token held. An `ApiError` 401004 (token replaced elsewhere)
+   * makes it read the store: a newer token there is the result. Nothing is re-sent.
+   */
+  async #callRefresh(): Promise<{ source: 'refresh' | 'store'; token: StoredToken }> {
+    const current: CurrentToken = { token: this.#token as string, expiresAt: this.#expiresAt };
+    try {
+      return { source: 'refresh', token: checkRefreshResult(await this.#refresh(current), this.#now()) };
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 401004) {
+        const successor = this.#successor(await this.#readStore().catch(() => undefined));
+        if (successor) return { source: 'store', token: successor };
+      }
+      throw new Failure('refresh', error);
+    }
+  }
+
+  #phase<T>(phase: TokenErrorContext['phase'], promise: Promise<T>): Promise<T> {
+    return promise.catch((error: unknown) => {
+      throw new Failure(phase, error);
+    });
+  }
+
+  #failed(failure: Failure): Outcome {
+    const { error, phase } = failure;
+    this.#lastError = error;
+    this.#backoffMs = this.#backoffMs === 0 ? this.#backoffInitialMs : Math.min(this.#backoffMs * 2, this.#backoffMaxMs);
+    this.#retryAt = this.#now() + this.#backoffMs;
+    // Serve the old token straight from the cache until the back-off ends (or it expires);
+    // a failed refreshNow() far outside the window must not make the next refresh sooner.
+    this.#freshUntil = Math.min(Math.max(this.#freshUntil, this.#retryAt), this.#expiresAt);
+    this.#report(error, { phase, expiresAt: this.#expiresAt, retryAt: this.#retryAt });
+    return { ok: false, error };
+  }
+
+  /** `stored` when it is another member's successor: not the token held, not one replaced here, not expired. */
+  #successor(stored: StoredToken | undefined): StoredToken | undefined {
+    const taken = stored !== undefined && stored.token !== this.#token && !this.#retired.includes(stored.token) && stored.expiresAt > this.#now();
+    return taken ? stored : undefined;
+  }
+
+  /** Replaces the held token and tells the listeners (after the save: the caller saved first). */
+  #take(token: StoredToken, source: TokenChange['source']): void {
+    if (this.#token !== undefined) this.#retire(this.#token);
+    this.#hold(token, this.#now(), true);
+    const change: TokenChange = { expiresAt: token.expiresAt, source };
     if (this.#onRefresh) {
       try {
-        this.#onRefresh({ expiresAt: next.expiresAt });
+        this.#onRefresh(change);
       } catch {
         // a listener's failure is not ours
       }
     }
-    // Saved inside the flight, so saves never overlap and an older token never overwrites a newer one.
-    try {
-      await this.#store.save(next);
-    } catch (error) {
-      this.#report(error, { phase: 'save', expiresAt: next.expiresAt });
+    for (const listener of this.#listeners) {
+      try {
+        listener(token.token, change);
+      } catch {
+        // a listener's failure is not ours
+      }
     }
-    return OK;
   }
 
-  #hold(token: StoredToken, now: number, refreshed: boolean): void {
+  #retire(token: string): void {
+    if (this.#retired.includes(token)) return;
+    this.#retired.push(token);
+    if (this.#retired.length > RETIRED_KEPT) this.#retired.shift();
+  }
+
+  #hold(token: StoredToken, now: number, replaced: boolean): void {
     this.#token = token.token;
     this.#expiresAt = token.expiresAt;
     this.#cached = Promise.resolve(token.token);
     let refreshAt = token.expiresAt - this.#windowMs;
-    // A fresh token is never refreshed before half its remaining life has passed.
-    if (refreshed) refreshAt = Math.max(refreshAt, now + (token.expiresAt - now) / 2);
+    // A new token is never refreshed before half its remaining life has passed.
+    if (replaced) refreshAt = Math.max(refreshAt, now + (token.expiresAt - now) / 2);
     this.#freshUntil = Math.min(refreshAt, token.expiresAt);
+  }
+
+  /** `autoRefresh`: wakes at `refreshAt` (chained: a timer holds at most 2^31 − 1 ms), never keeping the process alive. */
+  #arm(delay?: number): void {
+    if (this.#closed) return;
+    clearTimeout(this.#timer);
+    const at = this.refreshAt;
+    if (delay === undefined && at === undefined) return;
+    const wait = delay ?? Math.max(0, (at as number) - this.#now());
+    this.#timer = setTimeout(() => this.#wake(), Math.min(wait, MAX_TIMER_MS));
+    (this.#timer as { unref?: () => void }).unref?.();
+  }
+
+  #wake(): void {
+    this.#timer = undefined;
+    const at = this.refreshAt;
+    if (at !== undefined && this.#now() < at) return this.#arm(); // a chained leg of a long wait
+    const rearm = () => {
+      // A rotation in flight re-arms when it ends; without a token (the store failed and
+      // there is no `initial` one) try again after the first back-off step.
+      if (!this.#flight) this.#arm(this.#token === undefined ? this.#backoffInitialMs : undefined);
+    };
+    this.getToken().then(rearm, (error: unknown) => {
+      // Refresh failures were reported where they happened; a failed first load was not.
+      if (this.#token === undefined) this.#report(error, { phase: 'load', expiresAt: undefined });
+      rearm();
+    });
   }
 
   #report(error: unknown, context: TokenErrorContext): void {
@@ -383,12 +745,41 @@ function isoOrRaw(ms: number): string {
   return isEpochMs(ms) ? new Date(ms).toISOString() : String(ms);
 }
 
-/** `Name: message` of a refresh failure, with the token cut out, for the expired error's message. */
-function summarize(error: unknown, secret: string | undefined): string {
+/** `Name: message` of a refresh failure, scrubbed of the tokens (src/redact.ts), for the expired error's message. */
+function summarize(error: unknown, secrets: Array<string | undefined>): string {
   let text: string;
   if (error instanceof Error) text = `${error.name}: ${error.message}`;
   else if (typeof error === 'string') text = error;
   else text = `a non-Error value (${error === null ? 'null' : typeof error}) was thrown`;
-  if (secret) text = text.split(secret).join('[token]');
+  const name = error instanceof Error ? error.name : 'the failure';
+  text = scrubOrWithhold(text, secrets, `${name} (its message is withheld: it contains a token)`);
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+function checkCoordinate(value: unknown, store: TokenStore): boolean {
+  const coordinate = checkBoolean('coordinate', value);
+  if (coordinate === true && !canCoordinate(store)) {
+    throw new InvalidInputError('coordinate', 'the store has no lock() and waitForChange(): use FileTokenStore or RedisTokenStore, or leave coordinate unset');
+  }
+  return coordinate ?? canCoordinate(store);
+}
+
+function checkLockTtl(value: unknown, deadlineMs: unknown): number {
+  const deadline = typeof deadlineMs === 'number' && Number.isFinite(deadlineMs) && deadlineMs > 0 ? deadlineMs : 0;
+  if (value === undefined) return Math.max(DEFAULT_LOCK_TTL_MS, 2 * deadline);
+  const ttl = checkMs('lockTtlMs', value, DEFAULT_LOCK_TTL_MS);
+  if (ttl < 1 || ttl <= deadline) {
+    throw new InvalidInputError(
+      'lockTtlMs',
+      `must exceed the refresh's own deadline (${deadline} ms: its timeout, 429 re-sends included), else a slow but live holder could lose the lock; got ${ttl}`,
+    );
+  }
+  return ttl;
+}
+
+function checkBoolean(field: string, value: unknown): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new InvalidInputError(field, `must be true or false, got ${describeValue(value)}`);
+  }
+  return value;
 }

@@ -13,15 +13,71 @@ export interface StoredToken {
 
 /**
  * Where `TokenManager` persists the token. A successful refresh invalidates the old token,
- * so the new one must survive a restart: `save` is called after every refresh, `load` on
- * first use. `load` resolves `undefined` when the store holds no token yet.
+ * so the new one must survive a restart: `load` is read on first use and again around
+ * every refresh, `save` keeps a new token. `load` resolves `undefined` when the store
+ * holds no token yet.
+ *
+ * **Coordination (optional).** A store that several processes or machines share offers
+ * `lock` and `waitForChange` (both, or neither). A `TokenManager` on such a store
+ * coordinates by default, so a fleet holding one token makes one refresh per rotation:
+ *
+ * 1. re-read the store: if it holds a token other than the one held (and not one this
+ *    manager already replaced), another member has rotated: use it;
+ * 2. `lock(ttlMs)`; no lock: `waitForChange` (the holder saves or releases, or its lease
+ *    runs out: a dead holder's lock expires after `ttlMs`, then `lock` succeeds), go to 1;
+ * 3. re-read the store under the lock (same test as 1);
+ * 4. refresh, renewing the lock every `ttlMs / 3` meanwhile;
+ * 5. `lock.saveIf(seen, next)`: saved only if the store still holds `seen` (what step 3
+ *    read) and the lock is still this one, checked by the store in the same step;
+ * 6. `lock.release()`.
+ *
+ * A fencing value (`TokenStoreLock.fence`) names one holding of the lock; a holder whose
+ * lease ran out (paused, partitioned) finds its `saveIf` refused with `'lost'` even when it
+ * resumes mid-save. The formats of `FileTokenStore` and `RedisTokenStore` are documented
+ * with them, so members written in other languages can take part.
  *
  * Implementations must never put the token into an error, a log line or their own
  * `util.inspect` / JSON output (keep it in a `#private` field).
  */
 export interface TokenStore {
   load(): Promise<StoredToken | undefined>;
+  /** Replaces the stored token unconditionally (no lock): for single-process use. */
   save(token: StoredToken): Promise<void>;
+  /**
+   * Takes the store's lock for `ttlMs` (a lease; a lock whose lease ran out is free), or
+   * resolves `undefined` when another holder has it. Rejects when the store cannot be reached.
+   */
+  lock?(ttlMs: number): Promise<TokenStoreLock | undefined>;
+  /**
+   * Resolves when the stored token may differ from `seen` (`undefined`: the store was
+   * empty) or the lock may have been released, or after `timeoutMs`, or when `signal`
+   * aborts; whichever comes first. It never rejects: the caller re-reads the store after
+   * it anyway, so a spurious wake-up is harmless, and a missed one costs at most `timeoutMs`.
+   */
+  waitForChange?(seen: string | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
+}
+
+/** What `TokenStoreLock.saveIf` did: `changed`: the store no longer holds the token expected; `lost`: the lock is no longer this one. */
+export type SaveIfResult = 'saved' | 'changed' | 'lost';
+
+/** One holding of a store's lock (see `TokenStore.lock`). */
+export interface TokenStoreLock {
+  /** The fencing value: unique to this holding, checked by the store on every step below. */
+  readonly fence: string;
+  /** Extends the lease by the `ttlMs` it was taken with; `false` when the lock is no longer this one. */
+  renew(): Promise<boolean>;
+  /**
+   * Compare-and-set: saves `next` only if the store holds `expected` (`undefined`: holds
+   * nothing) and this lock is still held, both checked in the same atomic step as the write.
+   */
+  saveIf(expected: string | undefined, next: StoredToken): Promise<SaveIfResult>;
+  /** Frees the lock if it is still this one; never frees another holder's lock. */
+  release(): Promise<void>;
+}
+
+/** True when `store` offers the coordination capabilities (`lock` and `waitForChange`). */
+export function canCoordinate(store: TokenStore): store is TokenStore & Required<Pick<TokenStore, 'lock' | 'waitForChange'>> {
+  return typeof store.lock === 'function' && typeof store.waitForChange === 'function';
 }
 
 /** Checks a `StoredToken` passed to `save`; the token itself never appears in the error. */

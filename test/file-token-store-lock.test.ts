@@ -1,0 +1,180 @@
+// FileTokenStore's lock and compare-and-set save (the format README and the class comment
+// document): one holder at a time, a lease that runs out, a broken lease refuses the old
+// holder's save in the same step as the rename, release never frees another holder's lock,
+// waiters wake on a save or a release. And a fleet of managers on one file, in one process.
+// The multi-process proofs (N processes, SIGSTOP/SIGKILL) run against the emulator elsewhere.
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { FileTokenStore, TokenStoreError } from '../src/lifecycle/file-token-store.js';
+import { TokenManager } from '../src/index.js';
+import { rejectionOf, views } from './helpers/views.js';
+
+const A = { token: 'SECRET-LOCK-TOKEN-A-1234', expiresAt: Date.parse('2099-01-01T00:00:00Z') };
+const B = { token: 'SECRET-LOCK-TOKEN-B-5678', expiresAt: Date.parse('2099-02-01T00:00:00Z') };
+const C = { token: 'SECRET-LOCK-TOKEN-C-9012', expiresAt: Date.parse('2099-03-01T00:00:00Z') };
+const root = await mkdtemp(join(tmpdir(), 'lb-file-lock-'));
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+let dir: string;
+let file: string;
+let n = 0;
+beforeEach(async () => {
+  dir = join(root, `case-${++n}`);
+  file = join(dir, 'token.json');
+});
+
+/** Makes the lease of the lock's holder run out by moving its folder's mtime into the past. */
+async function expireLease(store: FileTokenStore) {
+  const [fence] = await readdir(store.lockPath);
+  const past = new Date(Date.now() - 3_600_000);
+  await utimes(join(store.lockPath, fence!), past, past);
+}
+
+describe('FileTokenStore lock', () => {
+  it('one holder at a time; the layout is <file>.lock/<fence>/owner.json; release frees it', async () => {
+    const one = new FileTokenStore(file);
+    const two = new FileTokenStore(file);
+    const lock = await one.lock(60_000);
+    expect(lock?.fence).toMatch(/^[0-9a-f]{32}$/);
+    expect(await two.lock(60_000)).toBeUndefined();
+    expect(await readdir(one.lockPath)).toEqual([lock!.fence]);
+    const owner = JSON.parse(await readFile(join(one.lockPath, lock!.fence, 'owner.json'), 'utf8'));
+    expect(owner).toMatchObject({ version: 1, pid: process.pid, ttlMs: 60_000 });
+    expect(typeof owner.host).toBe('string');
+    await lock!.release();
+    expect(await readdir(dir)).toEqual([]); // no lock folder, nothing left behind
+    const again = await two.lock(60_000);
+    expect(again).toBeDefined();
+    expect(again!.fence).not.toBe(lock!.fence);
+    await again!.release();
+  });
+
+  it('saveIf() saves only while the file holds the expected token and the lock is held', async () => {
+    const store = new FileTokenStore(file);
+    const lock = (await store.lock(60_000))!;
+    expect(await lock.saveIf(A.token, B)).toBe('changed'); // the file is empty, not A
+    expect(await lock.saveIf(undefined, A)).toBe('saved');
+    expect(await store.load()).toEqual(A);
+    expect(await lock.saveIf(C.token, B)).toBe('changed');
+    expect(await lock.saveIf(A.token, B)).toBe('saved');
+    expect(await store.load()).toEqual(B);
+    expect(((await stat(file)).mode & 0o777).toString(8)).toBe('600');
+    await lock.release();
+    expect(await lock.saveIf(B.token, C)).toBe('lost'); // released: not ours any more
+    expect(await store.load()).toEqual(B);
+  });
+
+  it('a lease that ran out is broken by the next taker; the old holder then finds renew() false, saveIf() "lost", and its release leaves the new lock alone', async () => {
+    const store = new FileTokenStore(file);
+    await store.save(A);
+    const stalled = (await store.lock(60_000))!;
+    await expireLease(store);
+    const taker = (await new FileTokenStore(file).lock(60_000))!;
+    expect(taker).toBeDefined();
+    expect(await stalled.renew()).toBe(false);
+    expect(await stalled.saveIf(A.token, C)).toBe('lost');
+    expect(await store.load()).toEqual(A);
+    await stalled.release();
+    expect(await readdir(store.lockPath)).toEqual([taker.fence]);
+    expect(await taker.saveIf(A.token, B)).toBe('saved');
+    expect(await store.load()).toEqual(B);
+    await taker.release();
+  });
+
+  it('renew() keeps a live lease: a holder that renews is never broken', async () => {
+    const store = new FileTokenStore(file);
+    const lock = (await store.lock(200))!;
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 60));
+      expect(await lock.renew()).toBe(true);
+      expect(await new FileTokenStore(file).lock(200)).toBeUndefined();
+    }
+    await lock.release();
+  });
+
+  it('an empty lock folder (left by a release that could not remove it) is free', async () => {
+    const store = new FileTokenStore(file);
+    await mkdir(store.lockPath, { recursive: true });
+    const lock = await store.lock(60_000);
+    expect(lock).toBeDefined();
+    await lock!.release();
+  });
+
+  it('a lock path that is a file gives TokenStoreError "lock-failed" naming it', async () => {
+    const store = new FileTokenStore(file);
+    await mkdir(dir, { recursive: true });
+    await writeFile(store.lockPath, 'not a lock');
+    const error = await rejectionOf(store.lock(60_000));
+    expect(error).toBeInstanceOf(TokenStoreError);
+    expect(error).toMatchObject({ reason: 'lock-failed', path: file });
+    expect((error as Error).message).toContain(store.lockPath);
+  });
+
+  it('saveIf() on a corrupt file rejects with "corrupt" naming the path, never the content', async () => {
+    const store = new FileTokenStore(file);
+    await mkdir(dir, { recursive: true });
+    await writeFile(file, `{"version":1,"token":"${A.token}"`);
+    const lock = (await store.lock(60_000))!;
+    const error = await rejectionOf(lock.saveIf(A.token, B));
+    expect(error).toMatchObject({ name: 'TokenStoreError', reason: 'corrupt', path: file });
+    expect(views(error)).not.toContain(A.token);
+    expect(views(error)).not.toContain(B.token);
+    await lock.release();
+  });
+});
+
+describe('FileTokenStore waitForChange()', () => {
+  it('wakes on a save by another holder, on a release, and at the timeout; at once when already changed', async () => {
+    const store = new FileTokenStore(file, { pollMs: 10_000 }); // fs.watch alone must wake it
+    await store.save(A);
+    const holder = (await new FileTokenStore(file).lock(60_000))!;
+
+    let woke = false;
+    const waiting = store.waitForChange(A.token, { timeoutMs: 30_000 }).then(() => (woke = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(woke).toBe(false);
+    expect(await holder.saveIf(A.token, B)).toBe('saved');
+    await waiting;
+
+    const released = store.waitForChange(B.token, { timeoutMs: 30_000 });
+    await holder.release();
+    await released;
+
+    const started = Date.now();
+    await store.waitForChange(B.token, { timeoutMs: 100 }); // nothing changes: the lock is free though
+    await store.waitForChange(A.token, { timeoutMs: 30_000 }); // already changed: at once
+    expect(Date.now() - started).toBeLessThan(30_000);
+    const held = (await store.lock(60_000))!;
+    const t0 = Date.now();
+    await store.waitForChange(B.token, { timeoutMs: 150 });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
+    const aborted = new AbortController();
+    const stop = store.waitForChange(B.token, { timeoutMs: 30_000, signal: aborted.signal });
+    aborted.abort();
+    await stop;
+    await held.release();
+  });
+});
+
+describe('a fleet of TokenManagers on one token file (one process)', () => {
+  it('6 managers, each with its own FileTokenStore on the same path: 1 refresh, all end with the live token', async () => {
+    await new FileTokenStore(file).save({ token: 'SECRET-FILE-FLEET-0', expiresAt: Date.now() + 86_400_000 });
+    let live = 'SECRET-FILE-FLEET-0';
+    const calls: string[] = [];
+    const refresh = async ({ token }: { token: string }) => {
+      calls.push(token);
+      await new Promise((r) => setTimeout(r, 20));
+      if (token !== live) throw new Error('401004');
+      live = 'SECRET-FILE-FLEET-1';
+      return { token: live, expiresAt: Date.now() + 90 * 86_400_000 };
+    };
+    const managers = Array.from({ length: 6 }, () => new TokenManager({ store: new FileTokenStore(file), refresh }));
+    const tokens = await Promise.all(managers.map((m) => m.getToken()));
+    expect(calls).toEqual(['SECRET-FILE-FLEET-0']);
+    expect(new Set(tokens)).toEqual(new Set([live]));
+    expect((await new FileTokenStore(file).load())?.token).toBe(live);
+    expect(await readdir(dir)).toEqual(['token.json']);
+  });
+});
