@@ -1,4 +1,3 @@
-import { ApiError } from '../errors/api-error.js';
 import { describeValue, InvalidInputError } from '../errors/invalid-input-error.js';
 import { InvalidRefreshResultError } from '../errors/invalid-refresh-result-error.js';
 import { TokenStoreError } from '../errors/token-store-error.js';
@@ -546,7 +545,7 @@ export class TokenManager {
     try {
       return { source: 'refresh', token: checkRefreshResult(await this.#refresh(current), this.#now()) };
     } catch (error) {
-      if (error instanceof ApiError && error.code === 401004) {
+      if (isTokenReplaced(error)) {
         const successor = this.#successor(await this.#readStore().catch(() => undefined));
         if (successor) return { source: 'store', token: successor };
       }
@@ -754,6 +753,14 @@ function summarize(error: unknown, secrets: Array<string | undefined>): string {
   const name = error instanceof Error ? error.name : 'the failure';
   text = scrubOrWithhold(text, secrets, `${name} (its message is withheld: it contains a token)`);
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+/**
+ * An `ApiError` with code 401004 (token invalid or replaced). Checked by name and code, not
+ * `instanceof`, so the manager alone does not pull in the table of error codes.
+ */
+function isTokenReplaced(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ApiError' && (error as { code?: unknown }).code === 401004;
 }
 
 function checkCoordinate(value: unknown, store: TokenStore): boolean {
