@@ -1,7 +1,8 @@
 // `npm run build` → dist/: the package as published.
-// - index, file-store: libraries, ESM + CJS + .d.ts/.d.cts. `index` is the client entry for
-//   every runtime (no `node:` import); `file-store` is Node-only. Split chunks let both
-//   share one copy of shared classes (TokenStoreError), so `instanceof` holds across them.
+// - index, file-store, redis-store: libraries, ESM + CJS + .d.ts/.d.cts. `index` is the client
+//   entry for every runtime (no `node:` import); `file-store` is Node-only; `redis-store` takes
+//   a node-redis client from the caller and imports nothing of `redis` (an optional peer).
+//   Split chunks let them share one copy of shared classes (TokenStoreError), so `instanceof` holds across them.
 //   openapi-fetch stays an external runtime dependency.
 // - crypto/node, crypto/web: the signing digests, reached from index through the package's
 //   `#crypto` import (package.json "imports": `node` → node:crypto, otherwise Web Crypto), so
@@ -15,6 +16,7 @@ export default defineConfig([
     entry: {
       index: 'src/index.ts',
       'file-store': 'src/lifecycle/file-token-store.ts',
+      'redis-store': 'src/lifecycle/redis-token-store.ts',
       'crypto/node': 'src/client/crypto/node.ts',
       'crypto/web': 'src/client/crypto/web.ts',
     },

@@ -1,7 +1,7 @@
 // The package as a consumer gets it: `npm pack`, install the tarball into a fresh project,
 // then `import`, `require` and a type-check of a consumer's .ts file.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,7 @@ describe('the packed tarball', () => {
         'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts',
         'dist/file-store.js', 'dist/file-store.cjs', 'dist/file-store.d.ts', 'dist/file-store.d.cts',
         'dist/crypto/node.js', 'dist/crypto/node.cjs', 'dist/crypto/web.js', 'dist/crypto/web.cjs',
+        'dist/redis-store.js', 'dist/redis-store.cjs', 'dist/redis-store.d.ts', 'dist/redis-store.d.cts',
         'dist/cli.js', 'dist/contract/cli.js', 'openapi.yaml', 'openapi.json', 'README.md', 'LICENSE', 'package.json',
       ]),
     );
@@ -82,6 +83,23 @@ describe('the packed tarball', () => {
     expect(esm.trim()).toBe('function true');
     const cjs = run(process.execPath, ['-e', "console.log(typeof require('longbridge-token-api/file-store').FileTokenStore)"], project);
     expect(cjs.trim()).toBe('function');
+  });
+
+  it('has a Redis store entry for import and require that needs no `redis` installed (an optional peer), sharing error classes', () => {
+    expect(existsSync(join(project, 'node_modules/redis'))).toBe(false);
+    const esm = run(
+      process.execPath,
+      ['--input-type=module', '-e', "import { RedisTokenStore, TokenStoreError as A } from 'longbridge-token-api/redis-store'; import { TokenStoreError as B } from 'longbridge-token-api'; console.log(typeof RedisTokenStore, A === B)"],
+      project,
+    );
+    expect(esm.trim()).toBe('function true');
+    const cjs = run(process.execPath, ['-e', "console.log(typeof require('longbridge-token-api/redis-store').RedisTokenStore)"], project);
+    expect(cjs.trim()).toBe('function');
+    const installed = JSON.parse(readFileSync(join(project, 'node_modules/longbridge-token-api/package.json'), 'utf8'));
+    expect(installed.peerDependenciesMeta).toEqual({ redis: { optional: true } });
+    // The main entry never loads the Redis store.
+    const main = readFileSync(join(project, 'node_modules/longbridge-token-api/dist/index.js'), 'utf8');
+    expect(main).not.toMatch(/redis/i);
   });
 
   it('ships the spec as YAML and JSON through exports', () => {

@@ -1,0 +1,302 @@
+// Published as `longbridge-token-api/redis-store`: a TokenStore that several machines share,
+// on a node-redis client (`redis`, an optional peer dependency) that the caller creates and
+// connects. This module never imports `redis` itself (the client's shape is typed below), and
+// the main entry never imports this module.
+import { describeValue, InvalidInputError } from '../errors/invalid-input-error.js';
+import { TokenStoreError, type TokenStoreErrorReason } from '../errors/token-store-error.js';
+import { isCredential } from '../credential.js';
+import { toEpochMs } from '../instant.js';
+import { scrubOrWithhold } from '../redact.js';
+import { checkStoredToken, type SaveIfResult, type StoredToken, type TokenStore, type TokenStoreLock } from './token-store.js';
+
+/** What the store uses of a node-redis client (v5 or v6: `createClient(...)`, connected). */
+export interface RedisClientLike {
+  sendCommand(args: ReadonlyArray<string>): Promise<unknown>;
+  /** A second connection for SUBSCRIBE while a member waits; closed after the wait. */
+  duplicate(): RedisSubscriberLike;
+  readonly options?: unknown;
+}
+
+/** What the store uses of the duplicate connection. */
+export interface RedisSubscriberLike {
+  connect(): Promise<unknown>;
+  subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  destroy?(): void;
+  disconnect?(): Promise<unknown>;
+}
+
+export interface RedisTokenStoreOptions {
+  /** A connected node-redis client: `await createClient({ url }).connect()`. The store never closes it. */
+  client: RedisClientLike;
+  /**
+   * The hash that holds the token; the lock is `<key>:lock`, the change channel
+   * `<key>:events`. Default `longbridge-token`. On Redis Cluster use a hash tag, e.g.
+   * `{longbridge-token}`, so the hash and the lock share a slot.
+   */
+  key?: string;
+  /** A command that gets no answer within this many ms fails with TokenStoreError. Default 5000. */
+  commandTimeoutMs?: number;
+  /** While a member waits for another one's rotation, it also looks this often (ms). Default 100. */
+  pollMs?: number;
+}
+
+export const DEFAULT_REDIS_KEY = 'longbridge-token';
+const FORMAT_VERSION = '1';
+
+// Compare-and-set: the lock must still hold this fence and the hash the expected token
+// ('' = none), checked and written in one atomic script.
+const SAVE_IF = `
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 'lost' end
+local current = redis.call('HGET', KEYS[1], 'token')
+if current == false then current = '' end
+if current ~= ARGV[2] then return 'changed' end
+redis.call('HSET', KEYS[1], 'version', '${FORMAT_VERSION}', 'token', ARGV[3], 'expiresAt', ARGV[4])
+redis.call('PUBLISH', ARGV[5], 'saved')
+return 'saved'`;
+const SAVE = `
+redis.call('HSET', KEYS[1], 'version', '${FORMAT_VERSION}', 'token', ARGV[1], 'expiresAt', ARGV[2])
+redis.call('PUBLISH', ARGV[3], 'saved')
+return 'saved'`;
+const RENEW = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', ARGV[2], 'released')
+  return 1
+end
+return 0`;
+
+/**
+ * Keeps the token in Redis, so the members of a fleet on several machines share it and
+ * refresh once per rotation (`TokenManager` coordinates through it by default).
+ *
+ * The format, for members written in other languages:
+ *
+ * - `<key>`: a hash `{ version: "1", token, expiresAt: ISO 8601 UTC }`;
+ * - `<key>:lock`: the lock, `SET <key>:lock <fence> NX PX <ttlMs>`; the fence is 32 random
+ *   hex digits; renew with `PEXPIRE` only while `GET` still returns your fence (one script);
+ *   release with `DEL` only while it does (one script);
+ * - save (compare-and-set, one Lua script): only while `<key>:lock` holds your fence and the
+ *   hash's `token` is still the one you read under the lock;
+ * - `<key>:events`: every save and release is PUBLISHed there, so waiting members wake at once.
+ *
+ * Errors are `TokenStoreError`s naming the key and the server (never its password), never the token.
+ */
+export class RedisTokenStore implements TokenStore {
+  /** The hash that holds the token. */
+  readonly key: string;
+  readonly lockKey: string;
+  readonly channel: string;
+  /** Where the token is, for messages: the key and the server without credentials. */
+  readonly place: string;
+  readonly #client: RedisClientLike;
+  readonly #timeoutMs: number;
+  readonly #pollMs: number;
+
+  constructor(options: RedisTokenStoreOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidInputError('options', 'must be an object { client, key?, commandTimeoutMs?, pollMs? }');
+    }
+    const { client } = options;
+    if (typeof client !== 'object' || client === null || typeof client.sendCommand !== 'function' || typeof client.duplicate !== 'function') {
+      throw new InvalidInputError('client', 'must be a connected node-redis client: await createClient({ url }).connect()');
+    }
+    const key = options.key ?? DEFAULT_REDIS_KEY;
+    if (typeof key !== 'string' || key === '') throw new InvalidInputError('key', `must be a non-empty string, got ${describeValue(key)}`);
+    this.#client = client;
+    this.key = key;
+    this.lockKey = `${key}:lock`;
+    this.channel = `${key}:events`;
+    this.#timeoutMs = checkMs('commandTimeoutMs', options.commandTimeoutMs, 5_000);
+    this.#pollMs = checkMs('pollMs', options.pollMs, 100);
+    this.place = `Redis key "${key}" at ${serverOf(client)}`;
+  }
+
+  async load(): Promise<StoredToken | undefined> {
+    const reply = await this.#command('read-failed', 'read', ['HMGET', this.key, 'version', 'token', 'expiresAt']);
+    const [version, token, expiresAt] = Array.isArray(reply) ? (reply as unknown[]) : [];
+    if (version == null && token == null && expiresAt == null) return undefined;
+    const corrupt = (what: string) =>
+      new TokenStoreError('corrupt', `the ${this.place} ${what}; restore it or delete it and start from a new token (its content is not shown: it holds a token)`, {
+        path: this.place,
+      });
+    if (String(version) !== FORMAT_VERSION) throw corrupt(`has an unknown format version (expected ${FORMAT_VERSION})`);
+    if (!isCredential(token)) throw corrupt('has no valid "token"');
+    const ms = typeof expiresAt === 'string' ? toEpochMs(expiresAt) : Number.NaN;
+    if (Number.isNaN(ms)) throw corrupt('has no valid "expiresAt" (an ISO 8601 date-time)');
+    return { token, expiresAt: ms };
+  }
+
+  async save(token: StoredToken): Promise<void> {
+    const record = checkStoredToken(token);
+    await this.#command('write-failed', 'save', ['EVAL', SAVE, '1', this.key, record.token, iso(record), this.channel], [record.token]);
+  }
+
+  async lock(ttlMs: number): Promise<TokenStoreLock | undefined> {
+    if (typeof ttlMs !== 'number' || !Number.isInteger(ttlMs) || ttlMs < 1) {
+      throw new InvalidInputError('ttlMs', `must be a whole number of ms, 1 or more, got ${typeof ttlMs === 'number' ? ttlMs : describeValue(ttlMs)}`);
+    }
+    const fence = randomFence();
+    const reply = await this.#command('lock-failed', 'lock', ['SET', this.lockKey, fence, 'NX', 'PX', String(ttlMs)]);
+    if (reply == null) return undefined;
+    return {
+      fence,
+      renew: async () => Number(await this.#command('lock-failed', 'renew', ['EVAL', RENEW, '1', this.lockKey, fence, String(ttlMs)])) === 1,
+      saveIf: async (expected, next) => {
+        const record = checkStoredToken(next);
+        const args = ['EVAL', SAVE_IF, '2', this.key, this.lockKey, fence, expected ?? '', record.token, iso(record), this.channel];
+        const result = String(await this.#command('write-failed', 'save', args, [record.token, expected]));
+        if (result === 'saved' || result === 'changed' || result === 'lost') return result as SaveIfResult;
+        throw new TokenStoreError('write-failed', `cannot save to the ${this.place}: unexpected reply from the script`, { path: this.place });
+      },
+      release: async () => {
+        await this.#command('lock-failed', 'release', ['EVAL', RELEASE, '1', this.lockKey, fence, this.channel]);
+      },
+    };
+  }
+
+  /**
+   * Resolves when the hash no longer holds `seen` or the lock is free, after `timeoutMs`, or
+   * when `signal` aborts. Listens on `<key>:events` (a duplicate connection, closed after),
+   * and looks every `pollMs` too. Never rejects.
+   */
+  waitForChange(seen: string | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const { timeoutMs, signal } = options;
+      let done = false;
+      let running = false;
+      let again = false;
+      let subscriber: RedisSubscriberLike | undefined;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        clearInterval(poll);
+        signal?.removeEventListener('abort', finish);
+        close(subscriber);
+        resolve();
+      };
+      const check = async () => {
+        if (done) return;
+        if (running) {
+          again = true;
+          return;
+        }
+        running = true;
+        try {
+          do {
+            again = false;
+            if (await this.#moved(seen)) finish();
+          } while (again && !done);
+        } finally {
+          running = false;
+        }
+      };
+      const timer = setTimeout(finish, Math.max(0, timeoutMs));
+      const poll = setInterval(() => void check(), this.#pollMs);
+      unref(timer);
+      unref(poll);
+      signal?.addEventListener('abort', finish, { once: true });
+      if (signal?.aborted) return finish();
+      try {
+        subscriber = this.#client.duplicate();
+        subscriber.on('error', () => undefined); // the poll goes on
+        subscriber
+          .connect()
+          .then(() => (done ? undefined : subscriber!.subscribe(this.channel, () => void check())))
+          .then(() => check())
+          .catch(() => undefined);
+      } catch {
+        // no second connection: the poll alone
+      }
+      void check();
+    });
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'RedisTokenStore';
+  }
+
+  async #moved(seen: string | undefined): Promise<boolean> {
+    try {
+      const token = await this.#command('read-failed', 'read', ['HGET', this.key, 'token']);
+      if ((token ?? undefined) !== seen) return true;
+      return Number(await this.#command('read-failed', 'read', ['EXISTS', this.lockKey])) === 0;
+    } catch {
+      return true; // let the manager read the store and report what is wrong
+    }
+  }
+
+  /** One command with a deadline; failures become TokenStoreErrors naming the place, never a token. */
+  async #command(reason: TokenStoreErrorReason, what: string, args: string[], secrets: Array<string | undefined> = []): Promise<unknown> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.#timeoutMs} ms (commandTimeoutMs)`)), this.#timeoutMs);
+    });
+    try {
+      return await Promise.race([this.#client.sendCommand(args), deadline]);
+    } catch (error) {
+      const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      const why = scrubOrWithhold(text, secrets, 'the reply is withheld: it contains a token');
+      throw new TokenStoreError(reason, `cannot ${what} the ${this.place}: ${why}`, { path: this.place });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function iso(record: StoredToken): string {
+  return new Date(record.expiresAt).toISOString();
+}
+
+function randomFence(): string {
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** `redis://host:port` of the client, without user name or password. */
+function serverOf(client: RedisClientLike): string {
+  const options = (client.options ?? {}) as { url?: unknown; socket?: { host?: unknown; port?: unknown; path?: unknown } };
+  if (typeof options.url === 'string') {
+    try {
+      const url = new URL(options.url);
+      return `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}`;
+    } catch {
+      return 'the configured server';
+    }
+  }
+  const socket = options.socket ?? {};
+  if (typeof socket.path === 'string') return `unix:${socket.path}`;
+  const host = typeof socket.host === 'string' ? socket.host : 'localhost';
+  const port = typeof socket.port === 'number' ? socket.port : 6379;
+  return `redis://${host}:${port}`;
+}
+
+function close(subscriber: RedisSubscriberLike | undefined): void {
+  if (!subscriber) return;
+  try {
+    if (typeof subscriber.destroy === 'function') subscriber.destroy();
+    else void subscriber.disconnect?.().catch(() => undefined);
+  } catch {
+    // already closed
+  }
+}
+
+function unref(timer: unknown): void {
+  (timer as { unref?: () => void }).unref?.();
+}
+
+function checkMs(field: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new InvalidInputError(field, `must be a whole number of ms, 1 or more, got ${typeof value === 'number' ? value : describeValue(value)}`);
+  }
+  return value;
+}
+
+export { TokenStoreError } from '../errors/token-store-error.js';
+export type { SaveIfResult, StoredToken, TokenStore, TokenStoreLock } from './token-store.js';

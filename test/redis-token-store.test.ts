@@ -1,0 +1,187 @@
+// RedisTokenStore against a real redis-server on a free loopback port (started here, always
+// stopped): the documented layout (hash, lock with SET NX PX and a fence, events channel),
+// compare-and-set in one script, waits woken by PUBLISH, a fleet of managers on one key,
+// and bad input: a corrupt hash, Redis down (a clear error naming the place, never the
+// token; a valid token keeps being served).
+import { createClient } from 'redis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { RedisTokenStore, TokenStoreError } from '../src/lifecycle/redis-token-store.js';
+import { InvalidInputError, TokenManager } from '../src/index.js';
+import { rejectionOf, views } from './helpers/views.js';
+import { redisServerPath, startRedisServer, type RedisServer } from './helpers/redis-server.js';
+
+const A = { token: 'SECRET-REDIS-TOKEN-A-1234', expiresAt: Date.parse('2099-01-01T00:00:00Z') };
+const B = { token: 'SECRET-REDIS-TOKEN-B-5678', expiresAt: Date.parse('2099-02-01T00:00:00Z') };
+const C = { token: 'SECRET-REDIS-TOKEN-C-9012', expiresAt: Date.parse('2099-03-01T00:00:00Z') };
+
+// On CI redis-server must be there (.ci/run installs it); elsewhere a machine without it skips.
+const available = redisServerPath() !== undefined || process.env.CI !== undefined;
+
+function newClient(url: string) {
+  const client = createClient({ url });
+  client.on('error', () => undefined);
+  return client;
+}
+type Client = ReturnType<typeof newClient>;
+
+describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
+  let server: RedisServer;
+  const clients: Client[] = [];
+  let n = 0;
+  let key: string;
+
+  async function connect(url = server.url): Promise<Client> {
+    const client = newClient(url);
+    await client.connect();
+    clients.push(client);
+    return client;
+  }
+
+  async function store(options: { key?: string; pollMs?: number; commandTimeoutMs?: number } = {}) {
+    return new RedisTokenStore({ client: await connect(), key, ...options });
+  }
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => (c.isOpen ? c.destroy() : undefined)));
+    await server?.stop();
+  });
+  beforeEach(() => {
+    key = `test-${++n}`;
+  });
+
+  it('accepts a node-redis client by its own types; refuses a bad one with InvalidInputError', async () => {
+    const client: Client = await connect();
+    expect(new RedisTokenStore({ client }).key).toBe('longbridge-token');
+    expect(() => new RedisTokenStore({ client: {} as never })).toThrow(InvalidInputError);
+    expect(() => new RedisTokenStore({ client, key: '' })).toThrow(InvalidInputError);
+  });
+
+  it('load() is undefined on an empty key; save() writes the documented hash and load() reads it', async () => {
+    const s = await store();
+    expect(await s.load()).toBeUndefined();
+    await s.save(A);
+    const raw = await clients.at(-1)!.hGetAll(key);
+    expect({ ...raw }).toEqual({ version: '1', token: A.token, expiresAt: '2099-01-01T00:00:00.000Z' });
+    expect(await s.load()).toEqual(A);
+  });
+
+  it('lock: SET NX PX with a 32-hex fence; one holder; renew extends it; release frees only its own lock', async () => {
+    const one = await store();
+    const two = await store();
+    const redis = clients.at(-1)!;
+    const lock = (await one.lock(60_000))!;
+    expect(lock.fence).toMatch(/^[0-9a-f]{32}$/);
+    expect(await redis.get(`${key}:lock`)).toBe(lock.fence);
+    const ttl = await redis.pTTL(`${key}:lock`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    expect(await two.lock(60_000)).toBeUndefined();
+    await redis.pExpire(`${key}:lock`, 5_000);
+    expect(await lock.renew()).toBe(true);
+    expect(await redis.pTTL(`${key}:lock`)).toBeGreaterThan(5_000);
+    // Its lease runs out; another member takes the lock: the old holder cannot renew or release it.
+    await redis.del(`${key}:lock`);
+    const taker = (await two.lock(60_000))!;
+    expect(await lock.renew()).toBe(false);
+    await lock.release();
+    expect(await redis.get(`${key}:lock`)).toBe(taker.fence);
+    await taker.release();
+    expect(await redis.exists(`${key}:lock`)).toBe(0);
+  });
+
+  it('saveIf(): saved only while the hash holds the expected token and the lock holds the fence (one script)', async () => {
+    const s = await store();
+    const redis = clients.at(-1)!;
+    const lock = (await s.lock(60_000))!;
+    expect(await lock.saveIf(A.token, B)).toBe('changed'); // empty, not A
+    expect(await lock.saveIf(undefined, A)).toBe('saved');
+    expect(await lock.saveIf(C.token, B)).toBe('changed');
+    expect(await lock.saveIf(A.token, B)).toBe('saved');
+    expect(await s.load()).toEqual(B);
+    await redis.set(`${key}:lock`, 'another-holders-fence');
+    expect(await lock.saveIf(B.token, C)).toBe('lost');
+    expect(await s.load()).toEqual(B);
+  });
+
+  it('waitForChange() wakes on a PUBLISHed save and release (the poll is an hour: the channel alone must wake it), and at the timeout', async () => {
+    const waiter = await store({ pollMs: 3_600_000 });
+    const holderStore = await store();
+    await holderStore.save(A);
+    const holder = (await holderStore.lock(60_000))!;
+    let woke = false;
+    const waiting = waiter.waitForChange(A.token, { timeoutMs: 30_000 }).then(() => (woke = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(woke).toBe(false);
+    expect(await holder.saveIf(A.token, B)).toBe('saved');
+    await waiting;
+    const released = waiter.waitForChange(B.token, { timeoutMs: 30_000 });
+    await new Promise((r) => setTimeout(r, 100));
+    await holder.release();
+    await released;
+    const other = (await holderStore.lock(60_000))!;
+    const started = Date.now();
+    await waiter.waitForChange(B.token, { timeoutMs: 200 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    await other.release();
+  });
+
+  it('a fleet: 6 managers, each on its own connection to one key, make 1 refresh and all end with the live token', async () => {
+    const first = new RedisTokenStore({ client: await connect(), key });
+    await first.save({ token: 'SECRET-REDIS-FLEET-0', expiresAt: Date.now() + 86_400_000 });
+    let live = 'SECRET-REDIS-FLEET-0';
+    const calls: string[] = [];
+    const refresh = async ({ token }: { token: string }) => {
+      calls.push(token);
+      await new Promise((r) => setTimeout(r, 20));
+      if (token !== live) throw new Error('401004');
+      live = 'SECRET-REDIS-FLEET-1';
+      return { token: live, expiresAt: Date.now() + 90 * 86_400_000 };
+    };
+    const managers = await Promise.all(Array.from({ length: 6 }, async () => new TokenManager({ store: await store(), refresh })));
+    const tokens = await Promise.all(managers.map((m) => m.getToken()));
+    expect(calls).toEqual(['SECRET-REDIS-FLEET-0']);
+    expect(new Set(tokens)).toEqual(new Set([live]));
+    expect((await first.load())?.token).toBe(live);
+    expect(await clients.at(-1)!.exists(`${key}:lock`)).toBe(0);
+  });
+
+  it('a corrupt hash gives TokenStoreError "corrupt" naming the key and the server, never the content', async () => {
+    const s = await store();
+    await clients.at(-1)!.hSet(key, { version: '1', token: A.token, expiresAt: 'soon' });
+    const error = await rejectionOf(s.load());
+    expect(error).toBeInstanceOf(TokenStoreError);
+    expect(error).toMatchObject({ reason: 'corrupt' });
+    expect((error as Error).message).toContain(`Redis key "${key}" at ${server.url}`);
+    expect(views(error)).not.toContain(A.token);
+  });
+
+  it('Redis down: a clear error naming the place (no password), never the token; a manager keeps serving its valid token', async () => {
+    const doomed = await startRedisServer();
+    const client = createClient({ url: `redis://user:hunter2-password@127.0.0.1:${doomed.port}`, socket: { reconnectStrategy: false } });
+    client.on('error', () => undefined);
+    // No such user on a fresh server: connect without credentials, but name the server from the URL.
+    const plain = await connect(doomed.url);
+    const s = new RedisTokenStore({ client: { sendCommand: (a) => plain.sendCommand(a), duplicate: () => plain.duplicate(), options: client.options }, key, commandTimeoutMs: 500 });
+    await s.save(A);
+    const errors: string[] = [];
+    const manager = new TokenManager({
+      store: s,
+      refresh: async () => B,
+      initial: { token: A.token, expiresAt: Date.now() + 86_400_000 }, // inside the window
+      onError: (error, { phase }) => errors.push(`${phase}: ${(error as Error).message}`),
+    });
+    await doomed.stop();
+    const error = await rejectionOf(s.load());
+    expect(error).toMatchObject({ name: 'TokenStoreError', reason: 'read-failed' });
+    expect((error as Error).message).toContain(`Redis key "${key}" at redis://127.0.0.1:${doomed.port}`);
+    expect(views(error)).not.toContain('hunter2');
+    expect(await manager.getToken()).toBe(A.token);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.join('\n')).toContain(`redis://127.0.0.1:${doomed.port}`);
+    expect(errors.join('\n')).not.toContain(A.token);
+    expect(errors.join('\n')).not.toContain('hunter2');
+  });
+});
