@@ -279,6 +279,29 @@ describe('a holder that dies or stalls', () => {
     expect(errors).toEqual([]);
   });
 
+  it('a failed save (the disk, Redis): the new token is served at once, reported as "save", and saved in the background', async () => {
+    const server = new FakeServer();
+    const store = new FleetStore();
+    const lock = store.lock.bind(store);
+    let failures = 1;
+    store.lock = async (ttl) => {
+      const held = await lock(ttl);
+      if (!held) return held;
+      return {
+        ...held,
+        saveIf: async (expected, next) => {
+          if (failures-- > 0) throw new TokenStoreError('write-failed', 'cannot save the token file /x: ENOSPC', { path: '/x' });
+          return held.saveIf(expected, next);
+        },
+      };
+    };
+    const { manager, errors } = member(store, server, { backoff: { initialMs: 20 } });
+    expect(await manager.getToken()).toBe(server.live);
+    expect(errors.map((e) => `${e.context.phase}:${(e.error as TokenStoreError).reason}`)).toEqual(['save:write-failed']);
+    await vi.waitFor(() => expect(store.record?.token).toBe(server.live));
+    expect(server.calls).toHaveLength(1);
+  });
+
   it('a refused save ("changed") because another member saved a successor: that one is taken, and the conflict reported', async () => {
     const server = new FakeServer();
     const store = new FleetStore();
