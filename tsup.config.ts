@@ -23,7 +23,9 @@ export default defineConfig([
     format: ['esm', 'cjs'],
     platform: 'neutral',
     target: 'es2022',
-    dts: { entry: { index: 'src/index.ts', 'file-store': 'src/lifecycle/file-token-store.ts' } },
+    dts: {
+      entry: { index: 'src/index.ts', 'file-store': 'src/lifecycle/file-token-store.ts', 'redis-store': 'src/lifecycle/redis-token-store.ts' },
+    },
     splitting: true,
     clean: true,
     external: ['openapi-fetch', /^node:/, '#crypto'],
