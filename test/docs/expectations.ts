@@ -37,6 +37,8 @@ export interface OperationChecks {
   /** Texts anywhere in the operation's rendered section. */
   shows: string[];
   samples: SampleCheck[];
+  /** By status: how many levels of oneOf/anyOf switchers its response body has (from the spec). */
+  variantDepth?: Record<string, number>;
 }
 
 export interface ErrorCodeCheck {
@@ -147,7 +149,9 @@ export function checksFromSpec(spec: Node): DocsChecks {
         for (const field of fieldsOf(asNode(media).schema, resolve)) fields.push({ ...field, section: 'body' });
       }
       const responses = asNode(op.responses);
+      const variantDepth: Record<string, number> = {};
       for (const [status, response] of Object.entries(responses)) {
+        variantDepth[status] = Math.max(0, ...Object.values(asNode(resolve(response).content)).map((media) => depthOf(asNode(media).schema, resolve)));
         for (const media of Object.values(asNode(resolve(response).content))) {
           for (const field of fieldsOf(asNode(media).schema, resolve)) {
             fields.push({ ...field, section: `response ${status}` });
@@ -172,6 +176,7 @@ export function checksFromSpec(spec: Node): DocsChecks {
         statuses: Object.keys(responses),
         shows: mediaTypes,
         samples,
+        variantDepth,
       };
     }
   }
@@ -198,6 +203,7 @@ export function mergeChecks(a: DocsChecks, b: DocsChecks): DocsChecks {
           statuses: unique([...mine.statuses, ...op.statuses]),
           shows: unique([...mine.shows, ...op.shows]),
           samples: mergeSamples(mine.samples, op.samples),
+          variantDepth: { ...op.variantDepth, ...mine.variantDepth },
         }
       : op;
   }
@@ -220,6 +226,17 @@ function fieldsOf(schema: unknown, resolve: (node: unknown) => Node, prefix = ''
     for (const member of asArray(node[keyword])) fields.push(...fieldsOf(member, resolve, prefix, trail));
   }
   return fields;
+}
+
+/** Levels of nested oneOf/anyOf in a schema (through $ref, allOf and properties). */
+function depthOf(schema: unknown, resolve: (node: unknown) => Node, seen: string[] = []): number {
+  const ref = asNode(schema).$ref;
+  if (typeof ref === 'string' && (seen.includes(ref) || seen.length > 16)) return 0;
+  const node = resolve(schema);
+  const trail = typeof ref === 'string' ? [...seen, ref] : seen;
+  const inner = (members: unknown[]) => Math.max(0, ...members.map((member) => depthOf(member, resolve, trail)));
+  const choice = [...asArray(node.oneOf), ...asArray(node.anyOf)];
+  return Math.max(choice.length ? 1 + inner(choice) : 0, inner(asArray(node.allOf)), inner(Object.values(asNode(node.properties))));
 }
 
 function formatAndExample(node: unknown, resolve: (node: unknown) => Node): string[] {

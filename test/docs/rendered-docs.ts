@@ -81,7 +81,7 @@ export async function readOverview(page: Page): Promise<RenderedOverview> {
  */
 export async function readOperation(
   page: Page,
-  where: { tag: string; summary: string },
+  where: { tag: string; summary: string; variantDepth?: Record<string, number> },
   sampleLabels: string[],
   screenshotPath?: string,
 ): Promise<RenderedOperation | undefined> {
@@ -110,8 +110,8 @@ export async function readOperation(
     await harvest();
   };
   for (let i = 0; i < rendered.statuses.length; i++) {
-    await select(statusTabs.nth(i));
-    await everyVariant(root, visit);
+    await select(statusTabs.nth(i), root);
+    await everyVariant(root, visit, where.variantDepth?.[rendered.statuses[i]!] ?? 0);
   }
   if (rendered.statuses.length) await select(statusTabs.first());
 
@@ -142,24 +142,65 @@ async function openFromSidebar(page: Page, { tag, summary }: { tag: string; summ
   return root;
 }
 
-/** Clicks every combination of the oneOf/anyOf switchers in `root`, calling `visit` for each. */
-async function everyVariant(root: Locator, visit: () => Promise<void>, level = 0): Promise<void> {
+/**
+ * Clicks every combination of the oneOf/anyOf switchers in `root`, calling `visit` for each.
+ * `depth` is how many levels of switchers the spec says the response has: Redoc renders a
+ * switcher a moment after the fields of its first variant (about 60 ms, more under load), so
+ * each expected level is waited for before the switchers are counted; otherwise its other
+ * variants (`msg` beside `message`) would go unvisited.
+ */
+async function everyVariant(root: Locator, visit: () => Promise<void>, depth: number, level = 0): Promise<void> {
   const lists = root.locator('[data-section-id="switcher"] [role="tablist"]:visible');
+  if (level < depth) {
+    await lists.nth(level).waitFor({ state: 'visible', timeout: 15_000 }).catch(() => undefined); // counted below either way
+  }
   if (level >= (await lists.count())) return visit();
   const tabCount = await lists.nth(level).locator('[role="tab"]').count();
   for (let tab = 0; tab < tabCount; tab++) {
-    await select(lists.nth(level).locator('[role="tab"]').nth(tab));
-    await everyVariant(root, visit, level + 1);
+    await select(lists.nth(level).locator('[role="tab"]').nth(tab), root);
+    await everyVariant(root, visit, depth, level + 1);
   }
 }
 
-/** Clicks a tab and waits until it is selected and the page has painted what it shows. */
-async function select(tab: Locator): Promise<void> {
+/**
+ * Clicks a tab and waits until it is selected and, when it was not selected before, until the
+ * fields shown under `root` have changed: Redoc may mark the tab selected a few frames before it
+ * renders the variant (seen under load: the "with msg" tab selected, `message` still shown).
+ */
+async function select(tab: Locator, root?: Locator): Promise<void> {
+  const wasSelected = (await tab.getAttribute('aria-selected')) === 'true';
+  const before = root && !wasSelected ? await root.evaluate(shownFields) : undefined;
   await tab.click();
   await tab.page().waitForFunction((element) => element?.getAttribute('aria-selected') === 'true', await tab.elementHandle(), {
     timeout: 5_000,
   });
+  if (root && before !== undefined) {
+    await root.evaluate(
+      (element: HTMLElement, previous: string) =>
+        new Promise<void>((resolve) => {
+          const check = () => {
+            const now = Array.from(element.querySelectorAll<HTMLElement>('.schema-property-item'))
+              .filter((item) => item.checkVisibility())
+              .map((item) => `${item.id}=${item.querySelector('.schema-name')?.textContent ?? ''}`)
+              .join('|');
+            if (now !== previous) return resolve();
+            requestAnimationFrame(check);
+          };
+          check();
+          setTimeout(resolve, 10_000); // a variant that shows the same fields: go on
+        }),
+      before,
+    );
+  }
   await painted(tab.page());
+}
+
+/** The visible schema fields under `element`, as one string (their ids and names); the same inline in select(). */
+function shownFields(element: HTMLElement): string {
+  return Array.from(element.querySelectorAll<HTMLElement>('.schema-property-item'))
+    .filter((item) => item.checkVisibility())
+    .map((item) => `${item.id}=${item.querySelector('.schema-name')?.textContent ?? ''}`)
+    .join('|');
 }
 
 function painted(page: Page): Promise<unknown> {
