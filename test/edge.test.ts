@@ -2,7 +2,8 @@
 // does when fetch misbehaves, when 429s outlast the deadline, with middleware, and with replies
 // over the size cap.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ApiError, createTokenClient, TimeoutError } from '../src/index.js';
+import { gzipSync } from 'node:zlib';
+import { ApiError, createTokenClient, InvalidResponseError, NetworkError, TimeoutError } from '../src/index.js';
 import { expectedSignature } from './helpers/expected-signature.js';
 import { reply, startLoopbackServer, successEnvelope, type LoopbackServer } from './helpers/loopback-server.js';
 
@@ -211,4 +212,115 @@ describe('middleware on client.api', () => {
     await client.refreshToken(input);
     expect(calls).toBe(1);
   });
+});
+
+describe('errors of the caller’s own code', () => {
+  it('a middleware’s error passes through unchanged, never as NetworkError', async () => {
+    const client = createTokenClient({ ...base, fetch: async () => Response.json(successEnvelope) });
+    const mine = new TypeError('my middleware broke');
+    client.api.use({
+      onRequest() {
+        throw mine;
+      },
+    });
+    await expect(client.refreshToken(input)).rejects.toBe(mine);
+    await expect(client.refreshAccessToken()).rejects.toBe(mine);
+  });
+
+  it('so does an error thrown by a middleware’s onResponse', async () => {
+    const client = createTokenClient({ ...base, fetch: async () => Response.json(successEnvelope) });
+    const mine = new TypeError('cannot log this');
+    client.api.use({
+      onResponse() {
+        throw mine;
+      },
+    });
+    await expect(client.refreshToken(input)).rejects.toBe(mine);
+  });
+
+  it('an error your fetch throws that is not a TypeError passes through unchanged', async () => {
+    const mine = new Error('offline mode');
+    const client = createTokenClient({ ...base, fetch: async () => Promise.reject(mine) });
+    await expect(client.refreshToken(input)).rejects.toBe(mine);
+  });
+
+  it('a TypeError from fetch (how fetch reports a network failure) is a NetworkError', async () => {
+    const failed = new TypeError('fetch failed');
+    const client = createTokenClient({ ...base, fetch: async () => Promise.reject(failed) });
+    const error = await client.refreshToken(input).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NetworkError);
+    expect(error).toMatchObject({ cause: failed, mayHaveReachedServer: true });
+  });
+});
+
+describe('maxResponseBytes', () => {
+  let server: LoopbackServer & { setHandler(h: Parameters<typeof startLoopbackServer>[0]): void };
+  beforeAll(async () => {
+    server = await startLoopbackServer(reply(200, successEnvelope));
+  });
+  afterAll(() => server.close());
+
+  const envelope = (pad: number) => JSON.stringify({ ...successEnvelope, pad: 'x'.repeat(pad) });
+  // The three shapes a reply comes in: a Content-Length, chunked (no length), gzip (chunked).
+  const shapes = {
+    'Content-Length': (text: string) => (_req: unknown, res: import('node:http').ServerResponse) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+    },
+    chunked: (text: string) => (_req: unknown, res: import('node:http').ServerResponse) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      for (let i = 0; i < text.length; i += 1000) res.write(text.slice(i, i + 1000));
+      res.end();
+    },
+    gzip: (text: string) => (_req: unknown, res: import('node:http').ServerResponse) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+      res.end(gzipSync(text)); // a few hundred bytes on the wire, counted decompressed
+    },
+  };
+  const calls = {
+    refreshToken: (c: ReturnType<typeof createTokenClient>) => c.refreshToken(input),
+    refreshAccessToken: (c: ReturnType<typeof createTokenClient>) => c.refreshAccessToken(),
+    'client.api.POST': async (c: ReturnType<typeof createTokenClient>) => {
+      const { data } = await c.api.POST('/v1/openapi/token/refresh', {
+        params: { header: { 'Account-Channel': 'lb' } },
+        body: { aaid: '20001', expired_at: '2099-01-01T00:00:00Z' },
+      });
+      return (data as { data: { token: string } }).data;
+    },
+  };
+  const cases = Object.keys(shapes).flatMap((shape) => Object.keys(calls).map((call) => ({ shape, call })));
+
+  it.each(cases)('$call with a $shape reply over the cap → InvalidResponseError too-large', async ({ shape, call }) => {
+    server.setHandler(shapes[shape as keyof typeof shapes](envelope(20_000)) as never);
+    const client = createTokenClient({ ...base, baseUrl: server.url, maxResponseBytes: 10_000 });
+    const error = await calls[call as keyof typeof calls](client).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidResponseError);
+    expect(error).toMatchObject({ reason: 'too-large', status: 200 });
+  });
+
+  it.each(cases)('$call with a $shape reply within the cap is read as usual', async ({ shape, call }) => {
+    server.setHandler(shapes[shape as keyof typeof shapes](envelope(5_000)) as never);
+    const client = createTokenClient({ ...base, baseUrl: server.url, maxResponseBytes: 10_000 });
+    const data = await calls[call as keyof typeof calls](client);
+    expect(data.token).toBe(successEnvelope.data.token);
+  });
+
+  it.each(['chunked', 'gzip'] as const)(
+    'refreshToken and refreshAccessToken cap a %s reply while reading it: no stream or Response built per call',
+    async (shape) => {
+      server.setHandler(shapes[shape](envelope(100)) as never);
+      const client = createTokenClient({ ...base, baseUrl: server.url });
+      const streams = vi.spyOn(globalThis, 'TransformStream');
+      const responses = vi.spyOn(globalThis, 'Response');
+      try {
+        await client.refreshToken(input);
+        await client.refreshAccessToken();
+        expect(streams).not.toHaveBeenCalled();
+        expect(responses).not.toHaveBeenCalled();
+      } finally {
+        streams.mockRestore();
+        responses.mockRestore();
+      }
+    },
+  );
 });

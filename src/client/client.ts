@@ -8,7 +8,7 @@ import { TimeoutError } from '../errors/timeout-error.js';
 import { toExpiredAt, toRefreshTokenBody, type RefreshTokenInput } from './refresh-input.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { createSigner } from './signing.js';
-import { createApi, createTransport, DEFAULT_MAX_RESPONSE_BYTES } from './transport.js';
+import { createApi, createTransport, DEFAULT_MAX_RESPONSE_BYTES, isFromTheNetwork, readText } from './transport.js';
 
 /** `Account-Channel`: `lb` (Longbridge / 长桥) or `pspl_sg` (Phillip Securities Singapore / 新加坡辉立). */
 export type AccountChannel = components['schemas']['AccountChannel'];
@@ -127,10 +127,14 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
         callerSignal?.removeEventListener('abort', forward);
       };
       request(init)
-        .then(({ data, error, response }) => readEnvelope(response.ok ? data : error, response, now()))
+        .then(async ({ error, response }) =>
+          // A 2xx body is read here, capped as it is read (parseAs 'stream' leaves it unread).
+          readEnvelope(response.ok ? await readText(response, maxResponseBytes, controller.signal) : error, response, now()),
+        )
         .then(
           (data) => (settle(), resolve(data)),
-          (error: unknown) => (settle(), reject(networkFailure(error, origin))),
+          // What a middleware (or anything but fetch and the body read) threw passes unchanged.
+          (error: unknown) => (settle(), reject(isFromTheNetwork(error) ? networkFailure(error, origin) : error)),
         );
     });
   }
@@ -149,7 +153,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
           api.POST('/v1/openapi/token/refresh', {
             params: { header: { 'Account-Channel': accountChannel } },
             body,
-            parseAs: 'text',
+            parseAs: 'stream',
             ...init,
           }),
         callOptions.signal,
@@ -164,7 +168,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
         return Promise.reject(error);
       }
       return call(
-        (init) => api.GET('/v1/token/refresh', { params: { query: { expired_at } }, parseAs: 'text', ...init }),
+        (init) => api.GET('/v1/token/refresh', { params: { query: { expired_at } }, parseAs: 'stream', ...init }),
         callOptions.signal,
       );
     },

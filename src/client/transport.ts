@@ -67,16 +67,21 @@ export interface TransportOptions {
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 const encoder = new TextEncoder();
 
-/** What one call of `refreshToken`/`refreshAccessToken` tells the transport. */
+/**
+ * One call of `refreshToken`/`refreshAccessToken`: it has a deadline, and it reads a 2xx body
+ * itself with `readText()`, which enforces the size cap there (no stream wrapped per call).
+ */
 export interface CallLimits {
   /** `performance.now()` at which the call times out: a 429 wait that would end later is not taken. */
   deadline: number;
 }
 
-/** A fetch for openapi-fetch's `fetch` option; a call with a deadline passes `limits` (see client.ts). */
+/** A fetch for openapi-fetch's `fetch` option; a call of our own passes `limits` (see client.ts). */
 export function createTransport(options: TransportOptions) {
   const { signer, now, maxResponseBytes } = options;
   const retry = options.retry === false ? { ...DEFAULT_RETRY, retries: 0 } : options.retry;
+  const last = (response: Response, limits: CallLimits | undefined) =>
+    limits && response.ok ? response : capped(response, maxResponseBytes);
 
   return async function send(input: EdgeRequest | Request, limits?: CallLimits): Promise<Response> {
     const { url, method, headers, signal } = input;
@@ -97,19 +102,24 @@ export function createTransport(options: TransportOptions) {
         });
         for (const [name, value] of Object.entries(signed)) headers.set(name, value);
       }
-      const response = await options.fetch(url, { method, headers, body, signal, redirect: 'error' });
+      let response: Response;
+      try {
+        response = await options.fetch(url, { method, headers, body, signal, redirect: 'error' });
+      } catch (error) {
+        throw fromTheNetwork(error);
+      }
       if (signal?.aborted) {
         // A fetch that ignored the abort: the call has already ended; drop the late reply.
         void response.body?.cancel().catch(() => {});
         throw signal.reason;
       }
-      if (response.status !== 429 || attempt >= retry.retries) return capped(response, maxResponseBytes);
+      if (response.status !== 429 || attempt >= retry.retries) return last(response, limits);
       let delay = retryDelay(retry, attempt, parseRetryAfter(response.headers.get('Retry-After'), now()));
       // A signed re-send needs a new X-Timestamp: wait into the next second at least.
       if (signer) delay = Math.max(delay, (lastTimestamp + 1) * 1000 - now());
       // A wait past the budget, or past the call's deadline, ends the call now with the 429's ApiError.
       const outOfTime = limits !== undefined && performance.now() + delay >= limits.deadline;
-      if (outOfTime || now() - started + delay > retry.maxElapsedMs) return capped(response, maxResponseBytes);
+      if (outOfTime || now() - started + delay > retry.maxElapsedMs) return last(response, limits);
       await response.body?.cancel();
       await sleep(delay, signal ?? undefined);
     }
@@ -135,30 +145,67 @@ async function freshTimestamp(now: () => number, previous: number, signal: Abort
   return Math.max(Math.floor(ms / 1000), previous + 1);
 }
 
+const networkFailures = new WeakSet<object>();
+
+/** Marks what fetch, or reading a body, threw: only these can be network failures (not a middleware's error). */
+function fromTheNetwork(error: unknown): unknown {
+  if (typeof error === 'object' && error !== null) networkFailures.add(error);
+  return error;
+}
+
+/** True for an error thrown by fetch or while reading a reply's body (see `networkFailure` in client.ts). */
+export function isFromTheNetwork(error: unknown): boolean {
+  return networkFailures.has(error as object);
+}
+
 /**
- * Refuses a body larger than `max` bytes, by Content-Length or while it streams. A
- * compressed reply's Content-Length is the compressed size, so it is always counted.
+ * A reply's body, refused with InvalidResponseError `too-large` past `max` bytes: by an exact
+ * Content-Length before reading, else counted as the bytes arrive (after decompression: a gzip
+ * reply counts by its decompressed size). Once `signal` has aborted (a fetch that ignored it),
+ * reading stops and the body is cancelled.
  */
-function capped(response: Response, max: number): Response {
-  const declared = response.headers.get('Content-Length');
-  const exact = declared !== null && !response.headers.has('Content-Encoding');
-  if (exact && Number(declared) > max) {
-    void response.body?.cancel();
-    throw new InvalidResponseError('too-large', response.status, `the body is ${declared} bytes, over the ${max}-byte limit`);
+export async function readBody(response: Response, max: number, signal?: AbortSignal): Promise<Uint8Array<ArrayBuffer>[]> {
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  const reader = response.body?.getReader();
+  let over = (exactLength(response) ?? 0) > max;
+  for (let seen = 0; reader; ) {
+    if (over || signal?.aborted) {
+      void reader.cancel().catch(() => {});
+      throw signal?.aborted ? signal.reason : new InvalidResponseError('too-large', response.status, `the body is over the ${max}-byte limit`);
+    }
+    let read: ReadableStreamReadResult<Uint8Array<ArrayBuffer>>;
+    try {
+      read = await reader.read();
+    } catch (error) {
+      throw fromTheNetwork(error);
+    }
+    if (read.done) break;
+    chunks.push(read.value);
+    over = (seen += read.value.byteLength) > max;
   }
-  if (exact || response.body === null) return response;
-  let seen = 0;
-  const limit = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      seen += chunk.byteLength;
-      if (seen > max) {
-        controller.error(new InvalidResponseError('too-large', response.status, `the body is over the ${max}-byte limit`));
-      } else controller.enqueue(chunk);
-    },
-  });
-  return new Response(response.body.pipeThrough(limit), {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  });
+  return chunks;
+}
+
+const decoder = new TextDecoder();
+
+/** `readBody()` decoded as UTF-8, as `Response.text()` decodes. */
+export async function readText(response: Response, max: number, signal?: AbortSignal): Promise<string> {
+  let text = '';
+  for (const chunk of await readBody(response, max, signal)) text += decoder.decode(chunk, { stream: true });
+  return text + decoder.decode();
+}
+
+/** Content-Length when it is the body's length (not of a compressed body). */
+function exactLength(response: Response): number | undefined {
+  const declared = response.headers.get('Content-Length');
+  return declared === null || response.headers.has('Content-Encoding') ? undefined : Number(declared);
+}
+
+/**
+ * The reply as openapi-fetch will read it (calls through `client.api`, and replies other than
+ * 2xx), within the cap: as it is when its exact length is within the cap, else read first.
+ */
+async function capped(response: Response, max: number): Promise<Response> {
+  if (response.body === null || (exactLength(response) ?? Infinity) <= max) return response;
+  return new Response(new Blob(await readBody(response, max)), response);
 }
