@@ -10,13 +10,21 @@ export type RefreshTokenData = components['schemas']['RefreshTokenData'];
  * Reads a reply's body as the documented envelope `{code, message|msg, data}`.
  * Returns `data` when `code` is 0 and `data.token` is present; throws ApiError for any
  * non-zero `code` (whatever the HTTP status) and InvalidResponseError for anything else.
- * `body` is the raw text, or a value openapi-fetch already parsed.
+ *
+ * The body is decoded once. A 2xx body arrives as its raw text (`parseAs: 'text'`) and is
+ * decoded here; any other body openapi-fetch has already decoded (the JSON value, or the raw
+ * text when it is not JSON), so a string there is never decoded again: a body that is a
+ * JSON string holding an envelope is not an envelope, on any status.
  */
 export function readEnvelope(body: unknown, response: Response, now: number): RefreshTokenData {
   const status = response.status;
-  const envelope = typeof body === 'string' ? parseJson(body, status) : body;
+  const envelope = response.ok && typeof body === 'string' ? parseJson(body, status) : body;
   if (envelope === undefined || envelope === '') {
     throw new InvalidResponseError('empty-body', status, 'the body is empty');
+  }
+  // openapi-fetch left the raw text in place when it was not JSON (else it would have decoded it).
+  if (!response.ok && typeof envelope === 'string' && !isJsonText(envelope)) {
+    throw new InvalidResponseError('not-json', status, 'the body is not JSON');
   }
   if (!isRecord(envelope) || typeof envelope.code !== 'number' || !Number.isInteger(envelope.code)) {
     throw new InvalidResponseError('not-an-envelope', status, 'the body has no integer `code`');
@@ -44,6 +52,15 @@ function parseJson(text: string, status: number): unknown {
     return JSON.parse(text);
   } catch {
     throw new InvalidResponseError('not-json', status, 'the body is not JSON');
+  }
+}
+
+function isJsonText(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 
