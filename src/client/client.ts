@@ -1,6 +1,6 @@
 import type { Client } from 'openapi-fetch';
 import { accountChannelValues, type components, type operations, type paths } from '../../generated/openapi.js';
-import { isCredential } from '../credential.js';
+import { CREDENTIAL_RULE, isCredential } from '../credential.js';
 import { readEnvelope, type RefreshTokenData } from './envelope.js';
 import { describeValue, InvalidInputError } from '../errors/invalid-input-error.js';
 import { NetworkError } from '../errors/network-error.js';
@@ -173,7 +173,11 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
 
 // Failures that prove the request never left this machine; anything else may have reached the server.
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_INVALID_ARG']);
-const TLS_FAILURE = /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_)/;
+// TLS failures of the handshake, before any byte of the request is written: the certificate
+// checks, and OpenSSL refusing the server's first reply (https to a plain-http port is
+// ERR_SSL_WRONG_VERSION_NUMBER) or the protocol it offers.
+const TLS_FAILURE =
+  /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|ERR_SSL_(WRONG_VERSION_NUMBER|UNSUPPORTED_PROTOCOL|SSLV3_ALERT_HANDSHAKE_FAILURE|TLSV1_ALERT_PROTOCOL_VERSION)$)/;
 
 /** Maps what fetch threw to NetworkError; this package's own errors pass through. */
 function networkFailure(error: unknown, origin: string): unknown {
@@ -193,7 +197,7 @@ function checkHeaderSecret(field: string, value: unknown): string {
     throw new InvalidInputError(field, `must be a non-empty string, got ${describeValue(value)}`);
   }
   if (!isCredential(value)) {
-    throw new InvalidInputError(field, 'must not contain line breaks, control characters or surrounding white space');
+    throw new InvalidInputError(field, CREDENTIAL_RULE);
   }
   return value;
 }
