@@ -7,7 +7,7 @@ import { NetworkError } from '../errors/network-error.js';
 import { TimeoutError } from '../errors/timeout-error.js';
 import { toExpiredAt, toRefreshTokenBody, type RefreshTokenInput } from './refresh-input.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-import { createSigner } from './signing.js';
+import { createSigner, type Signer } from './signing.js';
 import { createApi, createTransport, DEFAULT_MAX_RESPONSE_BYTES } from './transport.js';
 
 /** `Account-Channel`: `lb` (Longbridge / 长桥) or `pspl_sg` (Phillip Securities Singapore / 新加坡辉立). */
@@ -92,7 +92,10 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   const fetchImpl = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
   const origin = new URL(baseUrl).origin;
 
-  const send = createTransport({ fetch: fetchImpl, signer, retry, now, maxResponseBytes });
+  const transportSigningWith = (signing: Signer | undefined) => createTransport({ fetch: fetchImpl, signer: signing, retry, now, maxResponseBytes });
+  const send = transportSigningWith(signer);
+  // What a server's words are scrubbed of before they become part of an error (src/redact.ts).
+  const secrets = [accessToken, options.appKey, options.appSecret];
   const api = createApi({
     baseUrl,
     headers: { Authorization: accessToken, 'Content-Type': CONTENT_TYPE },
@@ -103,16 +106,20 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
    * One call: a hard deadline over everything (retries and the body read included), the
    * caller's signal, and our errors. The deadline and the caller's abort settle the call by
    * themselves, even when `fetch` ignores the signal; whatever the work does after that is
-   * dropped (a late reply's body is cancelled by the transport).
+   * dropped (a late reply's body is cancelled by the transport). A signed call gets its own
+   * transport, whose signer remembers every signature it made, so that the reply's message
+   * is scrubbed of them too.
    */
   function call(
     request: (init: CallInit) => Promise<{ data?: unknown; error?: unknown; response: Response }>,
     callerSignal: AbortSignal | undefined,
   ): Promise<RefreshTokenData> {
     if (callerSignal?.aborted) return Promise.reject(callerSignal.reason);
+    const signatures: string[] = [];
+    const sendSigned = signer ? transportSigningWith(recording(signer, signatures)) : send;
     const controller = new AbortController();
     const limits = { deadline: performance.now() + timeoutMs };
-    const init: CallInit = { signal: controller.signal, fetch: (req: Request) => send(req, limits) };
+    const init: CallInit = { signal: controller.signal, fetch: (req: Request) => sendSigned(req, limits) };
     return new Promise<RefreshTokenData>((resolve, reject) => {
       const stop = (reason: unknown) => {
         settle();
@@ -127,7 +134,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
         callerSignal?.removeEventListener('abort', forward);
       };
       request(init)
-        .then(({ data, error, response }) => readEnvelope(response.ok ? data : error, response, now()))
+        .then(({ data, error, response }) => readEnvelope(response.ok ? data : error, response, now(), [...secrets, ...signatures]))
         .then(
           (data) => (settle(), resolve(data)),
           (error: unknown) => (settle(), reject(networkFailure(error, origin))),
@@ -167,6 +174,18 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
         (init) => api.GET('/v1/token/refresh', { params: { query: { expired_at } }, parseAs: 'text', ...init }),
         callOptions.signal,
       );
+    },
+  };
+}
+
+/** `signer`, remembering the hex of every X-Api-Signature it makes in `made`. */
+function recording(signer: Signer, made: string[]): Signer {
+  return {
+    async sign(request) {
+      const headers = await signer.sign(request);
+      const value = headers['X-Api-Signature'];
+      made.push(value.slice(value.lastIndexOf('=') + 1)); // "…, Signature=<hex>"
+      return headers;
     },
   };
 }

@@ -1,7 +1,11 @@
 import type { components } from '../../generated/openapi.js';
 import { ApiError } from '../errors/api-error.js';
 import { InvalidResponseError } from '../errors/invalid-response-error.js';
+import { scrubOrWithhold } from '../redact.js';
 import { parseRetryAfter } from './retry.js';
+
+/** In place of a server's message that held a secret too short to replace (src/redact.ts). */
+const WITHHELD = "the server's message is withheld: it contained a credential too short to redact";
 
 /** `data` of a successful refresh, as the spec defines it. */
 export type RefreshTokenData = components['schemas']['RefreshTokenData'];
@@ -10,13 +14,15 @@ export type RefreshTokenData = components['schemas']['RefreshTokenData'];
  * Reads a reply's body as the documented envelope `{code, message|msg, data}`.
  * Returns `data` when `code` is 0 and `data.token` is present; throws ApiError for any
  * non-zero `code` (whatever the HTTP status) and InvalidResponseError for anything else.
+ * The server's message is scrubbed of `secrets` (every credential and signature of the
+ * call) before it becomes the ApiError's, or withheld when that cannot be done safely.
  *
  * The body is decoded once. A 2xx body arrives as its raw text (`parseAs: 'text'`) and is
  * decoded here; any other body openapi-fetch has already decoded (the JSON value, or the raw
  * text when it is not JSON), so a string there is never decoded again: a body that is a
  * JSON string holding an envelope is not an envelope, on any status.
  */
-export function readEnvelope(body: unknown, response: Response, now: number): RefreshTokenData {
+export function readEnvelope(body: unknown, response: Response, now: number, secrets: Iterable<string | undefined>): RefreshTokenData {
   const status = response.status;
   const envelope = response.ok && typeof body === 'string' ? parseJson(body, status) : body;
   if (envelope === undefined || envelope === '') {
@@ -31,7 +37,8 @@ export function readEnvelope(body: unknown, response: Response, now: number): Re
   }
   if (envelope.code !== 0) {
     const retryAfterMs = parseRetryAfter(response.headers.get('Retry-After'), now);
-    throw new ApiError({ code: envelope.code, message: messageOf(envelope), status, retryAfterMs });
+    const message = scrubOrWithhold(messageOf(envelope), secrets, WITHHELD);
+    throw new ApiError({ code: envelope.code, message, status, retryAfterMs });
   }
   const data = envelope.data;
   if (!isRecord(data) || typeof data.token !== 'string' || data.token === '') {

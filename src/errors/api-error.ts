@@ -6,7 +6,9 @@ export type ApiErrorKind = DocumentedErrorKind | 'unknown';
 
 /**
  * The server answered with the documented envelope and a non-zero `code`, whatever the
- * HTTP status. `message` is the envelope's message, read from `message` or `msg`; `kind`
+ * HTTP status. `message` is the envelope's message, read from `message` or `msg`, scrubbed
+ * of every credential and signature the client sent (or withheld when one is too short to
+ * scrub); `kind`
  * and `hint` come from the spec's table of error codes (openapi.yaml, info.x-error-codes).
  */
 export class ApiError extends TokenApiError {
