@@ -11,4 +11,4 @@ export function isCredential(value: unknown): value is string {
 
 /** What `isCredential` requires of a non-empty string, for messages: "<field>: …". */
 export const CREDENTIAL_RULE =
-  'must contain only what a header can carry: no line breaks, control characters or surrounding white space, and no character above U+00FF';
+  'must not contain line breaks, control characters, surrounding white space or any character above U+00FF (a header cannot carry them)';
