@@ -2,10 +2,18 @@ import type { Client } from 'openapi-fetch';
 import { accountChannelValues, type components, type operations, type paths } from '../../generated/openapi.js';
 import { CREDENTIAL_RULE, isCredential } from '../credential.js';
 import { readEnvelope, type RefreshTokenData } from './envelope.js';
-import { describeValue, InvalidInputError } from '../errors/invalid-input-error.js';
+import { describeNumber, describeValue, InvalidInputError, readField } from '../errors/invalid-input-error.js';
+import { isEpochMs } from '../instant.js';
 import { NetworkError } from '../errors/network-error.js';
 import { TimeoutError } from '../errors/timeout-error.js';
-import { toExpiredAt, toRefreshTokenBody, type RefreshTokenInput } from './refresh-input.js';
+import {
+  toLiveExpiredAt,
+  toRefreshTokenBody,
+  toSignal,
+  type CallOptions,
+  type RefreshAccessTokenInput,
+  type RefreshTokenInput,
+} from './refresh-input.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { createSigner, type Signer } from './signing.js';
 import { createApi, createTransport, DEFAULT_MAX_RESPONSE_BYTES } from './transport.js';
@@ -45,15 +53,7 @@ export interface TokenClientOptions {
   now?: () => number;
 }
 
-export interface CallOptions {
-  /** Aborts the call; the promise rejects with the signal's reason. */
-  signal?: AbortSignal;
-}
-
-export interface RefreshAccessTokenInput {
-  /** When the new token expires; default now + 90 days, as the official SDKs. */
-  expiredAt?: Date | string;
-}
+export type { CallOptions, RefreshAccessTokenInput } from './refresh-input.js';
 
 export interface TokenClient {
   /** The historical form of the 2022-04-21 documentation page, `POST /v1/openapi/token/refresh`: creates a new token for `aaid`, valid until `expiredAt`. */
@@ -75,27 +75,31 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidInputError('options', 'must be an object { accessToken, accountChannel, ... }');
   }
-  const accessToken = checkHeaderSecret('accessToken', options.accessToken);
+  const option = (key: keyof TokenClientOptions) => readField(options, key);
+  const accessToken = checkHeaderSecret('accessToken', option('accessToken'));
   if (/^bearer\s/i.test(accessToken)) {
     throw new InvalidInputError('accessToken', 'must be the raw token: remove the "Bearer " prefix');
   }
-  const accountChannel = checkAccountChannel(options.accountChannel);
-  const signer = checkSigningKeys(options.appKey, options.appSecret);
-  const baseUrl = checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL);
-  const timeoutMs = checkMs('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const maxResponseBytes = checkMs('maxResponseBytes', options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
-  const retry = checkRetry(options.retry);
-  const now = options.now ?? Date.now;
-  if (options.fetch !== undefined && typeof options.fetch !== 'function') {
-    throw new InvalidInputError('fetch', `must be a fetch function, got ${describeValue(options.fetch)}`);
+  const accountChannel = checkAccountChannel(option('accountChannel'));
+  const [appKey, appSecret] = [option('appKey'), option('appSecret')];
+  const signer = checkSigningKeys(appKey, appSecret);
+  const baseUrl = checkBaseUrl(option('baseUrl') ?? DEFAULT_BASE_URL);
+  const timeoutMs = checkMs('timeoutMs', option('timeoutMs') ?? DEFAULT_TIMEOUT_MS);
+  const maxResponseBytes = checkMs('maxResponseBytes', option('maxResponseBytes') ?? DEFAULT_MAX_RESPONSE_BYTES);
+  const retry = checkRetry(option('retry'));
+  const clock = checkClock(option('now'));
+  const fetchOption = option('fetch');
+  if (fetchOption !== undefined && typeof fetchOption !== 'function') {
+    throw new InvalidInputError('fetch', `must be a fetch function, got ${describeValue(fetchOption)}`);
   }
-  const fetchImpl = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
+  const fetchImpl = (fetchOption as typeof globalThis.fetch | undefined) ?? ((url, init) => globalThis.fetch(url, init));
   const origin = new URL(baseUrl).origin;
 
-  const transportSigningWith = (signing: Signer | undefined) => createTransport({ fetch: fetchImpl, signer: signing, retry, now, maxResponseBytes });
+  const transportSigningWith = (signing: Signer | undefined) =>
+    createTransport({ fetch: fetchImpl, signer: signing, retry, now: clock, maxResponseBytes });
   const send = transportSigningWith(signer);
   // What a server's words are scrubbed of before they become part of an error (src/redact.ts).
-  const secrets = [accessToken, options.appKey, options.appSecret];
+  const secrets = [accessToken, appKey as string | undefined, appSecret as string | undefined];
   const api = createApi({
     baseUrl,
     headers: { Authorization: accessToken, 'Content-Type': CONTENT_TYPE },
@@ -108,11 +112,13 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
    * themselves, even when `fetch` ignores the signal; whatever the work does after that is
    * dropped (a late reply's body is cancelled by the transport). A signed call gets its own
    * transport, whose signer remembers every signature it made, so that the reply's message
-   * is scrubbed of them too.
+   * is scrubbed of them too. `at` is the clock read when the call began: the clock is not read
+   * again once a reply is in, so a clock gone bad cannot cost a refresh that went through.
    */
   function call(
     request: (init: CallInit) => Promise<{ data?: unknown; error?: unknown; response: Response }>,
     callerSignal: AbortSignal | undefined,
+    at: number,
   ): Promise<RefreshTokenData> {
     if (callerSignal?.aborted) return Promise.reject(callerSignal.reason);
     const signatures: string[] = [];
@@ -134,7 +140,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
         callerSignal?.removeEventListener('abort', forward);
       };
       request(init)
-        .then(({ data, error, response }) => readEnvelope(response.ok ? data : error, response, now(), [...secrets, ...signatures]))
+        .then(({ data, error, response }) => readEnvelope(response.ok ? data : error, response, at, [...secrets, ...signatures]))
         .then(
           (data) => (settle(), resolve(data)),
           (error: unknown) => (settle(), reject(networkFailure(error, origin))),
@@ -144,10 +150,12 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
 
   return {
     api,
-    refreshToken(input, callOptions = {}) {
-      let body;
+    refreshToken(input, callOptions) {
+      let body, signal, at;
       try {
-        body = toRefreshTokenBody(input, now());
+        at = clock();
+        signal = toSignal(callOptions);
+        body = toRefreshTokenBody(input, at);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -159,20 +167,23 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
             parseAs: 'text',
             ...init,
           }),
-        callOptions.signal,
+        signal,
+        at,
       );
     },
-    refreshAccessToken(input = {}, callOptions = {}) {
-      let expired_at: string;
+    refreshAccessToken(input, callOptions) {
+      let expired_at: string, signal, at;
       try {
-        const at = now();
-        expired_at = toExpiredAt(input.expiredAt ?? new Date(at + DEFAULT_TOKEN_LIFETIME_MS), at);
+        at = clock();
+        signal = toSignal(callOptions);
+        expired_at = toLiveExpiredAt(input, at, DEFAULT_TOKEN_LIFETIME_MS);
       } catch (error) {
         return Promise.reject(error);
       }
       return call(
         (init) => api.GET('/v1/token/refresh', { params: { query: { expired_at } }, parseAs: 'text', ...init }),
-        callOptions.signal,
+        signal,
+        at,
       );
     },
   };
@@ -267,7 +278,7 @@ function checkBaseUrl(value: unknown): string {
 
 function checkMs(field: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > 2_147_483_647) {
-    throw new InvalidInputError(field, `must be a whole number from 1 to 2147483647, got ${String(value)}`);
+    throw new InvalidInputError(field, `must be a whole number from 1 to 2147483647, got ${describeNumber(value)}`);
   }
   return value;
 }
@@ -278,12 +289,30 @@ function checkRetry(value: unknown): RetryPolicy | false {
   if (typeof value !== 'object' || value === null) {
     throw new InvalidInputError('retry', `must be false or { retries, baseDelayMs, maxDelayMs, maxElapsedMs }, got ${describeValue(value)}`);
   }
-  const policy = { ...DEFAULT_RETRY, ...value } as RetryPolicy;
+  const policy = { ...DEFAULT_RETRY };
   for (const key of Object.keys(DEFAULT_RETRY) as Array<keyof RetryPolicy>) {
-    const n = policy[key];
+    const n = readField(value, key, `retry.${key}`) ?? DEFAULT_RETRY[key];
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 2_147_483_647 || (key === 'retries' && n > 20)) {
-      throw new InvalidInputError(`retry.${key}`, `must be a whole number from 0 to ${key === 'retries' ? 20 : 2147483647}, got ${String(n)}`);
+      throw new InvalidInputError(`retry.${key}`, `must be a whole number from 0 to ${key === 'retries' ? 20 : 2147483647}, got ${describeNumber(n)}`);
     }
+    policy[key] = n;
   }
   return policy;
+}
+
+/**
+ * The caller's clock (default `Date.now`), checked at every read: a value that is not ms since
+ * the epoch, from 0 to 8.64e15, is InvalidInputError `now`, so no request goes out stamped
+ * `X-Timestamp: NaN`. What the clock itself throws passes through.
+ */
+function checkClock(now: unknown): () => number {
+  if (now === undefined) return Date.now;
+  if (typeof now !== 'function') {
+    throw new InvalidInputError('now', `must be a function returning ms since the epoch, such as () => Date.now(), got ${describeValue(now)}`);
+  }
+  return () => {
+    const ms: unknown = now();
+    if (isEpochMs(ms) && ms >= 0) return ms;
+    throw new InvalidInputError('now', `must return ms since the epoch, a number from 0 to 8.64e15, but returned ${describeNumber(ms)}`);
+  };
 }
