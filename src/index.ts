@@ -1,5 +1,14 @@
-export { createTokenClient, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, DEFAULT_TOKEN_LIFETIME_MS } from './client/client.js';
-export type { AccountChannel, CallOptions, RefreshAccessTokenInput, RequestContentType, TokenClient, TokenClientOptions } from './client/client.js';
+export { createTokenClient, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, DEFAULT_TOKEN_LIFETIME_MS, REGION_BASE_URLS } from './client/client.js';
+export type {
+  AccountChannel,
+  CallOptions,
+  LiveTokenClient,
+  RefreshAccessTokenInput,
+  Region,
+  RequestContentType,
+  TokenClient,
+  TokenClientOptions,
+} from './client/client.js';
 export type { RetryPolicy } from './client/retry.js';
 export { REQUEST_ID_HEADERS } from './client/request-id.js';
 export type { RefreshTokenData } from './client/envelope.js';

@@ -20,7 +20,7 @@ function clientWith(extra: Record<string, unknown> = {}) {
       return new Response(JSON.stringify(successEnvelope), { headers: { 'Content-Type': 'application/json' } });
     }) as typeof fetch,
     ...extra,
-  } as Parameters<typeof createTokenClient>[0]);
+  } as Parameters<typeof createTokenClient>[0] & { accountChannel: 'lb' });
   return { client, sent };
 }
 

@@ -1,5 +1,6 @@
 import type { Client } from 'openapi-fetch';
 import { accountChannelValues, type components, type operations, type paths } from '../../generated/openapi.js';
+import { regionBaseUrls } from '../../generated/servers.js';
 import { CREDENTIAL_RULE, isCredential } from '../credential.js';
 import { readEnvelope, type RefreshTokenData } from './envelope.js';
 import { describeNumber, describeValue, InvalidInputError, readField } from '../errors/invalid-input-error.js';
@@ -25,8 +26,12 @@ export type AccountChannel = components['schemas']['AccountChannel'];
 export type RequestContentType = keyof operations['refreshToken']['requestBody']['content'];
 const CONTENT_TYPE: RequestContentType = 'application/json; charset=utf-8';
 
-/** The spec's first server, used when no `baseUrl` is given. */
-export const DEFAULT_BASE_URL = 'https://openapi.longbridge.com';
+/** A region of the live service: `global` (the default) or `cn` (mainland China). */
+export type Region = keyof typeof regionBaseUrls;
+/** Each region's host, from the spec's `servers` (`x-region`; generated/servers.ts). */
+export const REGION_BASE_URLS: Readonly<Record<Region, string>> = regionBaseUrls;
+/** The global host, used when neither `baseUrl` nor `region` is given. */
+export const DEFAULT_BASE_URL: string = regionBaseUrls.global;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** The official SDKs' default lifetime of a refreshed token. */
 export const DEFAULT_TOKEN_LIFETIME_MS = 90 * 24 * 3600 * 1000;
@@ -34,12 +39,17 @@ export const DEFAULT_TOKEN_LIFETIME_MS = 90 * 24 * 3600 * 1000;
 export interface TokenClientOptions {
   /** The current access token, sent raw as `Authorization` (no `Bearer` prefix). */
   accessToken: string;
-  /** Sent as `Account-Channel` by `refreshToken`. */
-  accountChannel: AccountChannel;
+  /**
+   * Sent as `Account-Channel` by `refreshToken`, the historical form, which needs it: a client
+   * created without it has no `refreshToken`. The live form (`refreshAccessToken`) does not use it.
+   */
+  accountChannel?: AccountChannel;
   /** Give both to sign every request (X-Api-Key, X-Timestamp, X-Api-Signature), as the live service requires. */
   appKey?: string;
   appSecret?: string;
-  /** `https://…`, or `http://` on a loopback host only. Default https://openapi.longbridge.com. */
+  /** The host by region: `global` (https://openapi.longbridge.com, the default) or `cn` (https://openapi.longbridge.cn). Not with `baseUrl`. */
+  region?: Region;
+  /** `https://…`, or `http://` on a loopback host only. Default: the `region`'s host. Not with `region`. */
   baseUrl?: string;
   /** Used for every request, called as `fetch(url, init)`; defaults to the global `fetch`. */
   fetch?: typeof globalThis.fetch;
@@ -55,13 +65,18 @@ export interface TokenClientOptions {
 
 export type { CallOptions, RefreshAccessTokenInput } from './refresh-input.js';
 
-export interface TokenClient {
-  /** The historical form of the 2022-04-21 documentation page, `POST /v1/openapi/token/refresh`: creates a new token for `aaid`, valid until `expiredAt`. */
-  refreshToken(input: RefreshTokenInput, options?: CallOptions): Promise<RefreshTokenData>;
+/** A client created without `accountChannel`: the live form and `client.api`. */
+export interface LiveTokenClient {
   /** The live form, `GET /v1/token/refresh?expired_at=…`, as the live service and the official SDKs call it. */
   refreshAccessToken(input?: RefreshAccessTokenInput, options?: CallOptions): Promise<RefreshTokenData>;
   /** The underlying openapi-fetch client, typed by the spec; it sends Authorization, Content-Type and signs. */
   readonly api: Client<paths>;
+}
+
+/** A client created with `accountChannel`: also the historical form, `refreshToken`. */
+export interface TokenClient extends LiveTokenClient {
+  /** The historical form of the 2022-04-21 documentation page, `POST /v1/openapi/token/refresh`: creates a new token for `aaid`, valid until `expiredAt`. */
+  refreshToken(input: RefreshTokenInput, options?: CallOptions): Promise<RefreshTokenData>;
 }
 
 /** What `call()` adds to each request of a call: its signal, and a fetch that knows its deadline. */
@@ -70,7 +85,13 @@ interface CallInit {
   fetch: (request: Request) => Promise<Response>;
 }
 
-/** Creates a client for the refresh-token endpoint. Throws InvalidInputError for bad options. */
+/**
+ * Creates a client for the refresh-token endpoint. Throws InvalidInputError for bad options.
+ * With `accountChannel` it has `refreshToken` (the historical form) too; without it, only the
+ * live form. It reads no environment: every setting is an option.
+ */
+export function createTokenClient(options: TokenClientOptions & { accountChannel: AccountChannel }): TokenClient;
+export function createTokenClient(options: TokenClientOptions): LiveTokenClient;
 export function createTokenClient(options: TokenClientOptions): TokenClient {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidInputError('options', 'must be an object { accessToken, accountChannel, ... }');
@@ -80,10 +101,11 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   if (/^bearer\s/i.test(accessToken)) {
     throw new InvalidInputError('accessToken', 'must be the raw token: remove the "Bearer " prefix');
   }
-  const accountChannel = checkAccountChannel(option('accountChannel'));
+  const channelOption = option('accountChannel');
+  const accountChannel = channelOption === undefined ? undefined : checkAccountChannel(channelOption);
   const [appKey, appSecret] = [option('appKey'), option('appSecret')];
   const signer = checkSigningKeys(appKey, appSecret);
-  const baseUrl = checkBaseUrl(option('baseUrl') ?? DEFAULT_BASE_URL);
+  const baseUrl = checkBaseUrl(option('baseUrl'), option('region'));
   const timeoutMs = checkMs('timeoutMs', option('timeoutMs') ?? DEFAULT_TIMEOUT_MS);
   const maxResponseBytes = checkMs('maxResponseBytes', option('maxResponseBytes') ?? DEFAULT_MAX_RESPONSE_BYTES);
   const retry = checkRetry(option('retry'));
@@ -153,6 +175,12 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     refreshToken(input, callOptions) {
       let body, signal, at;
       try {
+        if (accountChannel === undefined) {
+          throw new InvalidInputError(
+            'accountChannel',
+            'is needed by refreshToken (the historical POST form): create the client with accountChannel "lb" or "pspl_sg", or call refreshAccessToken (the live form), which needs none',
+          );
+        }
         at = clock();
         signal = toSignal(callOptions);
         body = toRefreshTokenBody(input, at);
@@ -162,7 +190,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
       return call(
         (init) =>
           api.POST('/v1/openapi/token/refresh', {
-            params: { header: { 'Account-Channel': accountChannel } },
+            params: { header: { 'Account-Channel': accountChannel! } },
             body,
             parseAs: 'text',
             ...init,
@@ -255,7 +283,14 @@ function checkAccountChannel(value: unknown): AccountChannel {
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 
-function checkBaseUrl(value: unknown): string {
+function checkBaseUrl(value: unknown, region: unknown): string {
+  if (region !== undefined) {
+    if (value !== undefined) throw new InvalidInputError('region', 'cannot be combined with baseUrl: give one of the two');
+    if (typeof region === 'string' && Object.hasOwn(regionBaseUrls, region)) return regionBaseUrls[region as Region];
+    const regions = Object.keys(regionBaseUrls).map((name) => `"${name}"`).join(' or ');
+    throw new InvalidInputError('region', `must be ${regions}, got ${typeof region === 'string' ? JSON.stringify(region.slice(0, 20)) : describeValue(region)}`);
+  }
+  if (value === undefined) return DEFAULT_BASE_URL;
   if (typeof value !== 'string') throw new InvalidInputError('baseUrl', `must be a URL string, got ${describeValue(value)}`);
   let url: URL;
   try {
