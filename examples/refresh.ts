@@ -4,8 +4,7 @@ const client = createTokenClient({
   accessToken: process.env.LONGBRIDGE_ACCESS_TOKEN ?? 'demo-token', // sent raw as Authorization
   appKey: process.env.LONGBRIDGE_APP_KEY, // with appSecret: every request is signed, as the live service requires
   appSecret: process.env.LONGBRIDGE_APP_SECRET,
-  accountChannel: 'lb', // or 'pspl_sg'
-  baseUrl: 'http://127.0.0.1:4010', // the local mock (`npm start`); default https://openapi.longbridge.com
+  baseUrl: 'http://127.0.0.1:4010', // the local mock (`npm start`); default https://openapi.longbridge.com, or region: 'cn'
 });
 
 try {

@@ -2,6 +2,7 @@
 //   generated/openapi.ts     openapi-typescript (types, plus runtime enum values)
 //   generated/error-codes.ts the spec's `info.x-error-codes` (error kinds and hints; status and
 //                            message per code, and the 400 example, for the emulator's replies)
+//   generated/servers.ts     the spec's `servers` that name a region (`x-region`): the client's hosts
 // `npm run check:generated` writes the same into a temp dir and compares.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { parse } from 'yaml';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SPEC = join(root, 'openapi.yaml');
-const FILES = ['openapi.ts', 'error-codes.ts'];
+const FILES = ['openapi.ts', 'error-codes.ts', 'servers.ts'];
 
 interface ErrorCode {
   code: number;
@@ -29,6 +30,7 @@ export function generate(outDir: string): void {
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const spec = parse(readFileSync(SPEC, 'utf8')) as {
+    servers: Array<{ url: string; 'x-region'?: string }>;
     info: { 'x-error-codes': ErrorCode[] };
     components: { responses: { BadRequest: { content: Record<string, { examples: Record<string, { value: { code: number; message: string } }> }> } } };
   };
@@ -66,6 +68,20 @@ export type DocumentedErrorCode = keyof typeof errorReplies;
 
 /** The spec's example reply to a request that breaks the contract (components.responses.BadRequest; its code is illustrative). */
 export const badRequestReply = { status: 400, code: ${badRequest.code}, message: ${JSON.stringify(badRequest.message)} } as const;
+`,
+  );
+  const regions = spec.servers.filter((server) => server['x-region'] !== undefined);
+  writeFileSync(
+    join(outDir, 'servers.ts'),
+    `/**
+ * This file was auto-generated from openapi.yaml (servers, by x-region) by scripts/generate.ts.
+ * Do not make direct changes to the file.
+ */
+
+/** The base URL of each region's host; the first is the default. */
+export const regionBaseUrls = {
+${regions.map((server) => `  ${JSON.stringify(server['x-region'])}: ${JSON.stringify(server.url)},`).join('\n')}
+} as const;
 `,
   );
 }

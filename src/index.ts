@@ -1,6 +1,16 @@
-export { createTokenClient, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, DEFAULT_TOKEN_LIFETIME_MS } from './client/client.js';
-export type { AccountChannel, CallOptions, RefreshAccessTokenInput, RequestContentType, TokenClient, TokenClientOptions } from './client/client.js';
+export { createTokenClient, DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, DEFAULT_TOKEN_LIFETIME_MS, REGION_BASE_URLS } from './client/client.js';
+export type {
+  AccountChannel,
+  CallOptions,
+  LiveTokenClient,
+  RefreshAccessTokenInput,
+  Region,
+  RequestContentType,
+  TokenClient,
+  TokenClientOptions,
+} from './client/client.js';
 export type { RetryPolicy } from './client/retry.js';
+export { REQUEST_ID_HEADERS } from './client/request-id.js';
 export type { RefreshTokenData } from './client/envelope.js';
 export type { RefreshTokenBody, RefreshTokenInput } from './client/refresh-input.js';
 export { TokenApiError } from './errors/token-api-error.js';

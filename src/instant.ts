@@ -14,13 +14,25 @@ export function isEpochMs(value: unknown): value is number {
 }
 
 /**
+ * The time of a real Date in ms since the epoch (NaN for an invalid Date); undefined for
+ * anything else, a Proxy of a Date included. Never throws, and unlike `instanceof` it knows
+ * a Date from another realm.
+ */
+export function dateMs(value: unknown): number | undefined {
+  try {
+    return Date.prototype.getTime.call(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Reads an instant: ms since the epoch (a number), a Date, or an RFC 3339 / ISO 8601
  * date-time string with a zone. Returns whole ms since the epoch, or NaN when unreadable.
  */
 export function toEpochMs(value: unknown): number {
   let ms = Number.NaN;
   if (typeof value === 'number') ms = value;
-  else if (value instanceof Date) ms = value.getTime();
   else if (typeof value === 'string') {
     const m = DATE_TIME.exec(value);
     if (m) {
@@ -30,6 +42,6 @@ export function toEpochMs(value: unknown): number {
       // Date.parse rolls 2023-02-30 over to March 2; a real calendar day round-trips.
       if (calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) ms = Number.NaN;
     }
-  }
+  } else ms = dateMs(value) ?? Number.NaN;
   return isEpochMs(ms) ? Math.floor(ms) : Number.NaN;
 }

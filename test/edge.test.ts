@@ -3,7 +3,7 @@
 // over the size cap.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { gzipSync } from 'node:zlib';
-import { ApiError, createTokenClient, InvalidResponseError, NetworkError, TimeoutError } from '../src/index.js';
+import { ApiError, createTokenClient, InvalidResponseError, NetworkError, TimeoutError, type TokenClient } from '../src/index.js';
 import { expectedSignature } from './helpers/expected-signature.js';
 import { reply, startLoopbackServer, successEnvelope, type LoopbackServer } from './helpers/loopback-server.js';
 
@@ -278,9 +278,9 @@ describe('maxResponseBytes', () => {
     },
   };
   const calls = {
-    refreshToken: (c: ReturnType<typeof createTokenClient>) => c.refreshToken(input),
-    refreshAccessToken: (c: ReturnType<typeof createTokenClient>) => c.refreshAccessToken(),
-    'client.api.POST': async (c: ReturnType<typeof createTokenClient>) => {
+    refreshToken: (c: TokenClient) => c.refreshToken(input),
+    refreshAccessToken: (c: TokenClient) => c.refreshAccessToken(),
+    'client.api.POST': async (c: TokenClient) => {
       const { data } = await c.api.POST('/v1/openapi/token/refresh', {
         params: { header: { 'Account-Channel': 'lb' } },
         body: { aaid: '20001', expired_at: '2099-01-01T00:00:00Z' },

@@ -68,6 +68,18 @@ describe('InvalidResponseError', () => {
     { case: 'code as a string', status: 200, body: '{"code":"0","message":"","data":null}', reason: 'not-an-envelope' },
     { case: 'a JSON array', status: 200, body: '[]', reason: 'not-an-envelope' },
     { case: 'success without data', status: 200, body: '{"code":0,"message":""}', reason: 'missing-token' },
+    ...[200, 500].map((status) => ({
+      case: `a JSON string holding a code-0 envelope, HTTP ${status} (decoded once)`,
+      status,
+      body: JSON.stringify(JSON.stringify(successEnvelope)),
+      reason: 'not-an-envelope',
+    })),
+    {
+      case: 'a JSON string holding an error envelope, HTTP 500 (not an ApiError)',
+      status: 500,
+      body: JSON.stringify(JSON.stringify({ code: 401003, message: 'token expired', data: null })),
+      reason: 'not-an-envelope',
+    },
     {
       case: 'success without data.token',
       status: 200,

@@ -193,6 +193,19 @@ describe('faults of the connection', () => {
     }
   });
 
+  it('https to a plain-http port (a TLS handshake failure) → NetworkError that knows the request never left', async () => {
+    const plain = await startLoopbackServer(reply(200, successEnvelope));
+    try {
+      const error = await client({ baseUrl: plain.url.replace('http:', 'https:') })
+        .refreshToken(input)
+        .catch((e: unknown) => (thrown.push(e), e));
+      expect(error).toMatchObject({ name: 'NetworkError', mayHaveReachedServer: false, message: expect.stringContaining('ERR_SSL_WRONG_VERSION_NUMBER') });
+      expect(plain.requests).toHaveLength(0);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('nothing listening → NetworkError that knows the request never left', async () => {
     const closed = await startLoopbackServer(reply(200, successEnvelope));
     await closed.close();

@@ -1,7 +1,7 @@
 // Bad input is refused with an error naming the field and the fix, and nothing is sent.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createTokenClient, InvalidInputError } from '../src/index.js';
+import { createTokenClient, InvalidInputError, TokenManager } from '../src/index.js';
 
 const NOW = Date.parse('2026-11-25T00:00:00Z');
 function countingClient(extra: Record<string, unknown> = {}) {
@@ -121,6 +121,30 @@ describe('createTokenClient options', () => {
     const create = () => createTokenClient({ accessToken: 'T', accountChannel: 'lb', ...options } as never);
     expect(create).toThrow(InvalidInputError);
     expect(create).toThrow(expect.objectContaining({ field, message: expect.stringContaining(says) }));
+  });
+
+  it.each([
+    { field: 'accessToken', options: { accessToken: 'tok€n-1234567890' } },
+    { field: 'appKey', options: { appKey: 'key-中文', appSecret: 'secret' } },
+    { field: 'appSecret', options: { appKey: 'key', appSecret: 'secret-🔑' } },
+  ])('refuses $field with a character above U+00FF (fetch cannot put it in a header), before anything is sent', ({ field, options }) => {
+    let calls = 0;
+    const fetch = (async () => (calls++, new Response('{}'))) as typeof globalThis.fetch;
+    const create = () => createTokenClient({ accessToken: 'T', accountChannel: 'lb', fetch, ...options });
+    expect(create).toThrow(InvalidInputError);
+    expect(create).toThrow(expect.objectContaining({ field, message: expect.stringContaining('U+00FF') }));
+    expect(calls).toBe(0);
+  });
+
+  it('TokenManager refuses such an initial token by the same check', () => {
+    const create = () => new TokenManager({ refresh: async () => ({ token: 'x', expiresAt: NOW }), initial: { token: 'tok€n', expiresAt: NOW + 1 } });
+    expect(create).toThrow(expect.objectContaining({ name: 'InvalidInputError', field: 'initial.token' }));
+  });
+
+  it('accepts a Latin-1 character in a credential: fetch sends it as one byte', async () => {
+    const { client, sent } = countingClient({ accessToken: 'tokén' });
+    await client.refreshAccessToken().catch(() => undefined);
+    expect(sent).toHaveLength(1);
   });
 
   it('never echoes the access token in its complaints', () => {

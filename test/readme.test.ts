@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-it.each(['refresh.ts', 'token-manager.ts', 'redis-fleet.ts'])('README shows examples/%s verbatim', (file) => {
+it.each(['refresh.ts', 'refresh-historical.ts', 'token-manager.ts', 'redis-fleet.ts'])('README shows examples/%s verbatim', (file) => {
   const example = readFileSync(new URL(`../examples/${file}`, import.meta.url), 'utf8');
   expect(readme).toContain('```ts\n' + example + '```');
 });

@@ -1,7 +1,7 @@
 // Compile-time guarantees: these lines must keep failing to compile. If the types loosen,
 // an `@ts-expect-error` becomes unused and `vitest --typecheck` (part of `npm test`) fails.
 import { describe, expectTypeOf, it } from 'vitest';
-import { createTokenClient, type RefreshTokenData } from '../src/index.js';
+import { createTokenClient, type LiveTokenClient, type RefreshTokenData, type Region, type TokenClient } from '../src/index.js';
 
 const client = createTokenClient({ accessToken: 'T', accountChannel: 'lb' });
 
@@ -10,8 +10,23 @@ describe('the client’s types', () => {
     createTokenClient({ accessToken: 'T', accountChannel: 'pspl_sg' });
     // @ts-expect-error: not a channel of the spec
     createTokenClient({ accessToken: 'T', accountChannel: 'hk' });
-    // @ts-expect-error: the channel is required
-    createTokenClient({ accessToken: 'T' });
+  });
+
+  it('have refreshToken (the historical form) only with an accountChannel', () => {
+    const live = createTokenClient({ accessToken: 'T' });
+    void live.refreshAccessToken();
+    // @ts-expect-error: a client created without accountChannel has no refreshToken
+    void live.refreshToken({ aaid: '1', expiredAt: new Date() });
+    expectTypeOf(live).toEqualTypeOf<LiveTokenClient>();
+    expectTypeOf(client).toEqualTypeOf<TokenClient>();
+  });
+
+  it('accept only the spec’s regions', () => {
+    createTokenClient({ accessToken: 'T', region: 'cn' });
+    createTokenClient({ accessToken: 'T', region: 'global' });
+    // @ts-expect-error: not a region of the spec
+    createTokenClient({ accessToken: 'T', region: 'hk' });
+    expectTypeOf<Region>().toEqualTypeOf<'global' | 'cn'>();
   });
 
   it('require aaid and expiredAt', () => {

@@ -1,7 +1,7 @@
 // The `longbridge-token` CLI as a function: main(argv, env, io) → exit code. It never throws and
 // never calls process.exit, so tests run it in-process; src/cli/bin.ts is the process entry.
 import { readFileSync } from 'node:fs';
-import { createTokenClient, type TokenClientOptions } from '../index.js';
+import { createTokenClient, type AccountChannel, type TokenClient, type TokenClientOptions } from '../index.js';
 import { parseCommandLine, UsageError, type RefreshOptions } from './args.js';
 import { BaseUrlChoiceError, chooseBaseUrl } from './base-url.js';
 import { ENV_NAMES, resolveCredentials, type Env, type Stdin } from './credentials.js';
@@ -78,10 +78,10 @@ export async function main(argv: readonly string[], env: Env, io: CliIo): Promis
         timeoutMs: '--timeout-ms',
       },
     };
-    const clientOptions: TokenClientOptions = {
+    const clientOptions: TokenClientOptions & { accountChannel: AccountChannel } = {
       accessToken: credentials.accessToken,
       // Only `refresh` sends Account-Channel; the client needs a valid one regardless.
-      accountChannel: (options.channel ?? 'lb') as TokenClientOptions['accountChannel'],
+      accountChannel: (options.channel ?? 'lb') as AccountChannel,
       baseUrl: host.baseUrl,
       fetch: recordingSignatures(io.fetch ?? proxyAwareFetch(env), secrets),
     };
@@ -140,7 +140,7 @@ function recordingSignatures(fetch: typeof globalThis.fetch, secrets: string[]):
   };
 }
 
-function call(client: ReturnType<typeof createTokenClient>, options: RefreshOptions, signal: AbortSignal | undefined) {
+function call(client: TokenClient, options: RefreshOptions, signal: AbortSignal | undefined) {
   const callOptions = signal ? { signal } : {};
   if (options.command === 'refresh') {
     return client.refreshToken({ aaid: options.aaid!, expiredAt: options.expiredAt! }, callOptions);

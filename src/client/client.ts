@@ -1,13 +1,22 @@
 import type { Client } from 'openapi-fetch';
 import { accountChannelValues, type components, type operations, type paths } from '../../generated/openapi.js';
-import { isCredential } from '../credential.js';
+import { regionBaseUrls } from '../../generated/servers.js';
+import { CREDENTIAL_RULE, isCredential } from '../credential.js';
 import { readEnvelope, type RefreshTokenData } from './envelope.js';
-import { describeValue, InvalidInputError } from '../errors/invalid-input-error.js';
+import { describeNumber, describeValue, InvalidInputError, readField } from '../errors/invalid-input-error.js';
+import { isEpochMs } from '../instant.js';
 import { NetworkError } from '../errors/network-error.js';
 import { TimeoutError } from '../errors/timeout-error.js';
-import { toExpiredAt, toRefreshTokenBody, type RefreshTokenInput } from './refresh-input.js';
+import {
+  toLiveExpiredAt,
+  toRefreshTokenBody,
+  toSignal,
+  type CallOptions,
+  type RefreshAccessTokenInput,
+  type RefreshTokenInput,
+} from './refresh-input.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-import { createSigner } from './signing.js';
+import { createSigner, type Signer } from './signing.js';
 import { createApi, createTransport, DEFAULT_MAX_RESPONSE_BYTES, isFromTheNetwork, readText } from './transport.js';
 
 /** `Account-Channel`: `lb` (Longbridge / 长桥) or `pspl_sg` (Phillip Securities Singapore / 新加坡辉立). */
@@ -17,8 +26,12 @@ export type AccountChannel = components['schemas']['AccountChannel'];
 export type RequestContentType = keyof operations['refreshToken']['requestBody']['content'];
 const CONTENT_TYPE: RequestContentType = 'application/json; charset=utf-8';
 
-/** The spec's first server, used when no `baseUrl` is given. */
-export const DEFAULT_BASE_URL = 'https://openapi.longbridge.com';
+/** A region of the live service: `global` (the default) or `cn` (mainland China). */
+export type Region = keyof typeof regionBaseUrls;
+/** Each region's host, from the spec's `servers` (`x-region`; generated/servers.ts). */
+export const REGION_BASE_URLS: Readonly<Record<Region, string>> = regionBaseUrls;
+/** The global host, used when neither `baseUrl` nor `region` is given. */
+export const DEFAULT_BASE_URL: string = regionBaseUrls.global;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** The official SDKs' default lifetime of a refreshed token. */
 export const DEFAULT_TOKEN_LIFETIME_MS = 90 * 24 * 3600 * 1000;
@@ -26,12 +39,17 @@ export const DEFAULT_TOKEN_LIFETIME_MS = 90 * 24 * 3600 * 1000;
 export interface TokenClientOptions {
   /** The current access token, sent raw as `Authorization` (no `Bearer` prefix). */
   accessToken: string;
-  /** Sent as `Account-Channel` by `refreshToken`. */
-  accountChannel: AccountChannel;
+  /**
+   * Sent as `Account-Channel` by `refreshToken`, the historical form, which needs it: a client
+   * created without it has no `refreshToken`. The live form (`refreshAccessToken`) does not use it.
+   */
+  accountChannel?: AccountChannel;
   /** Give both to sign every request (X-Api-Key, X-Timestamp, X-Api-Signature), as the live service requires. */
   appKey?: string;
   appSecret?: string;
-  /** `https://…`, or `http://` on a loopback host only. Default https://openapi.longbridge.com. */
+  /** The host by region: `global` (https://openapi.longbridge.com, the default) or `cn` (https://openapi.longbridge.cn). Not with `baseUrl`. */
+  region?: Region;
+  /** `https://…`, or `http://` on a loopback host only. Default: the `region`'s host. Not with `region`. */
   baseUrl?: string;
   /** Used for every request, called as `fetch(url, init)`; defaults to the global `fetch`. */
   fetch?: typeof globalThis.fetch;
@@ -45,23 +63,20 @@ export interface TokenClientOptions {
   now?: () => number;
 }
 
-export interface CallOptions {
-  /** Aborts the call; the promise rejects with the signal's reason. */
-  signal?: AbortSignal;
-}
+export type { CallOptions, RefreshAccessTokenInput } from './refresh-input.js';
 
-export interface RefreshAccessTokenInput {
-  /** When the new token expires; default now + 90 days, as the official SDKs. */
-  expiredAt?: Date | string;
-}
-
-export interface TokenClient {
-  /** The historical form of the 2022-04-21 documentation page, `POST /v1/openapi/token/refresh`: creates a new token for `aaid`, valid until `expiredAt`. */
-  refreshToken(input: RefreshTokenInput, options?: CallOptions): Promise<RefreshTokenData>;
+/** A client created without `accountChannel`: the live form and `client.api`. */
+export interface LiveTokenClient {
   /** The live form, `GET /v1/token/refresh?expired_at=…`, as the live service and the official SDKs call it. */
   refreshAccessToken(input?: RefreshAccessTokenInput, options?: CallOptions): Promise<RefreshTokenData>;
   /** The underlying openapi-fetch client, typed by the spec; it sends Authorization, Content-Type and signs. */
   readonly api: Client<paths>;
+}
+
+/** A client created with `accountChannel`: also the historical form, `refreshToken`. */
+export interface TokenClient extends LiveTokenClient {
+  /** The historical form of the 2022-04-21 documentation page, `POST /v1/openapi/token/refresh`: creates a new token for `aaid`, valid until `expiredAt`. */
+  refreshToken(input: RefreshTokenInput, options?: CallOptions): Promise<RefreshTokenData>;
 }
 
 /** What `call()` adds to each request of a call: its signal, and a fetch that knows its deadline. */
@@ -70,29 +85,43 @@ interface CallInit {
   fetch: (request: Request) => Promise<Response>;
 }
 
-/** Creates a client for the refresh-token endpoint. Throws InvalidInputError for bad options. */
+/**
+ * Creates a client for the refresh-token endpoint. Throws InvalidInputError for bad options.
+ * With `accountChannel` it has `refreshToken` (the historical form) too; without it, only the
+ * live form. It reads no environment: every setting is an option.
+ */
+export function createTokenClient(options: TokenClientOptions & { accountChannel: AccountChannel }): TokenClient;
+export function createTokenClient(options: TokenClientOptions): LiveTokenClient;
 export function createTokenClient(options: TokenClientOptions): TokenClient {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidInputError('options', 'must be an object { accessToken, accountChannel, ... }');
   }
-  const accessToken = checkHeaderSecret('accessToken', options.accessToken);
+  const option = (key: keyof TokenClientOptions) => readField(options, key);
+  const accessToken = checkHeaderSecret('accessToken', option('accessToken'));
   if (/^bearer\s/i.test(accessToken)) {
     throw new InvalidInputError('accessToken', 'must be the raw token: remove the "Bearer " prefix');
   }
-  const accountChannel = checkAccountChannel(options.accountChannel);
-  const signer = checkSigningKeys(options.appKey, options.appSecret);
-  const baseUrl = checkBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL);
-  const timeoutMs = checkMs('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const maxResponseBytes = checkMs('maxResponseBytes', options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
-  const retry = checkRetry(options.retry);
-  const now = options.now ?? Date.now;
-  if (options.fetch !== undefined && typeof options.fetch !== 'function') {
-    throw new InvalidInputError('fetch', `must be a fetch function, got ${describeValue(options.fetch)}`);
+  const channelOption = option('accountChannel');
+  const accountChannel = channelOption === undefined ? undefined : checkAccountChannel(channelOption);
+  const [appKey, appSecret] = [option('appKey'), option('appSecret')];
+  const signer = checkSigningKeys(appKey, appSecret);
+  const baseUrl = checkBaseUrl(option('baseUrl'), option('region'));
+  const timeoutMs = checkMs('timeoutMs', option('timeoutMs') ?? DEFAULT_TIMEOUT_MS);
+  const maxResponseBytes = checkMs('maxResponseBytes', option('maxResponseBytes') ?? DEFAULT_MAX_RESPONSE_BYTES);
+  const retry = checkRetry(option('retry'));
+  const clock = checkClock(option('now'));
+  const fetchOption = option('fetch');
+  if (fetchOption !== undefined && typeof fetchOption !== 'function') {
+    throw new InvalidInputError('fetch', `must be a fetch function, got ${describeValue(fetchOption)}`);
   }
-  const fetchImpl = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
+  const fetchImpl = (fetchOption as typeof globalThis.fetch | undefined) ?? ((url, init) => globalThis.fetch(url, init));
   const origin = new URL(baseUrl).origin;
 
-  const send = createTransport({ fetch: fetchImpl, signer, retry, now, maxResponseBytes });
+  const transportSigningWith = (signing: Signer | undefined) =>
+    createTransport({ fetch: fetchImpl, signer: signing, retry, now: clock, maxResponseBytes });
+  const send = transportSigningWith(signer);
+  // What a server's words are scrubbed of before they become part of an error (src/redact.ts).
+  const secrets = [accessToken, appKey as string | undefined, appSecret as string | undefined];
   const api = createApi({
     baseUrl,
     headers: { Authorization: accessToken, 'Content-Type': CONTENT_TYPE },
@@ -103,16 +132,22 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
    * One call: a hard deadline over everything (retries and the body read included), the
    * caller's signal, and our errors. The deadline and the caller's abort settle the call by
    * themselves, even when `fetch` ignores the signal; whatever the work does after that is
-   * dropped (a late reply's body is cancelled by the transport).
+   * dropped (a late reply's body is cancelled by the transport). A signed call gets its own
+   * transport, whose signer remembers every signature it made, so that the reply's message
+   * is scrubbed of them too. `at` is the clock read when the call began: the clock is not read
+   * again once a reply is in, so a clock gone bad cannot cost a refresh that went through.
    */
   function call(
     request: (init: CallInit) => Promise<{ data?: unknown; error?: unknown; response: Response }>,
     callerSignal: AbortSignal | undefined,
+    at: number,
   ): Promise<RefreshTokenData> {
     if (callerSignal?.aborted) return Promise.reject(callerSignal.reason);
+    const signatures: string[] = [];
+    const sendSigned = signer ? transportSigningWith(recording(signer, signatures)) : send;
     const controller = new AbortController();
     const limits = { deadline: performance.now() + timeoutMs };
-    const init: CallInit = { signal: controller.signal, fetch: (req: Request) => send(req, limits) };
+    const init: CallInit = { signal: controller.signal, fetch: (req: Request) => sendSigned(req, limits) };
     return new Promise<RefreshTokenData>((resolve, reject) => {
       const stop = (reason: unknown) => {
         settle();
@@ -129,7 +164,12 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
       request(init)
         .then(async ({ error, response }) =>
           // A 2xx body is read here, capped as it is read (parseAs 'stream' leaves it unread).
-          readEnvelope(response.ok ? await readText(response, maxResponseBytes, controller.signal) : error, response, now()),
+          readEnvelope(
+            response.ok ? await readText(response, maxResponseBytes, controller.signal) : error,
+            response,
+            at,
+            [...secrets, ...signatures],
+          ),
         )
         .then(
           (data) => (settle(), resolve(data)),
@@ -141,43 +181,70 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
 
   return {
     api,
-    refreshToken(input, callOptions = {}) {
-      let body;
+    refreshToken(input, callOptions) {
+      let body, signal, at;
       try {
-        body = toRefreshTokenBody(input, now());
+        if (accountChannel === undefined) {
+          throw new InvalidInputError(
+            'accountChannel',
+            'is needed by refreshToken (the historical POST form): create the client with accountChannel "lb" or "pspl_sg", or call refreshAccessToken (the live form), which needs none',
+          );
+        }
+        at = clock();
+        signal = toSignal(callOptions);
+        body = toRefreshTokenBody(input, at);
       } catch (error) {
         return Promise.reject(error);
       }
       return call(
         (init) =>
           api.POST('/v1/openapi/token/refresh', {
-            params: { header: { 'Account-Channel': accountChannel } },
+            params: { header: { 'Account-Channel': accountChannel! } },
             body,
             parseAs: 'stream',
             ...init,
           }),
-        callOptions.signal,
+        signal,
+        at,
       );
     },
-    refreshAccessToken(input = {}, callOptions = {}) {
-      let expired_at: string;
+    refreshAccessToken(input, callOptions) {
+      let expired_at: string, signal, at;
       try {
-        const at = now();
-        expired_at = toExpiredAt(input.expiredAt ?? new Date(at + DEFAULT_TOKEN_LIFETIME_MS), at);
+        at = clock();
+        signal = toSignal(callOptions);
+        expired_at = toLiveExpiredAt(input, at, DEFAULT_TOKEN_LIFETIME_MS);
       } catch (error) {
         return Promise.reject(error);
       }
       return call(
         (init) => api.GET('/v1/token/refresh', { params: { query: { expired_at } }, parseAs: 'stream', ...init }),
-        callOptions.signal,
+        signal,
+        at,
       );
+    },
+  };
+}
+
+/** `signer`, remembering the hex of every X-Api-Signature it makes in `made`. */
+function recording(signer: Signer, made: string[]): Signer {
+  return {
+    async sign(request) {
+      const headers = await signer.sign(request);
+      const value = headers['X-Api-Signature'];
+      made.push(value.slice(value.lastIndexOf('=') + 1)); // "…, Signature=<hex>"
+      return headers;
     },
   };
 }
 
 // Failures that prove the request never left this machine; anything else may have reached the server.
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_INVALID_ARG']);
-const TLS_FAILURE = /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_)/;
+// TLS failures of the handshake, before any byte of the request is written: the certificate
+// checks, and OpenSSL refusing the server's first reply (https to a plain-http port is
+// ERR_SSL_WRONG_VERSION_NUMBER) or the protocol it offers.
+const TLS_FAILURE =
+  /^(CERT_|ERR_TLS_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|ERR_SSL_(WRONG_VERSION_NUMBER|UNSUPPORTED_PROTOCOL|SSLV3_ALERT_HANDSHAKE_FAILURE|TLSV1_ALERT_PROTOCOL_VERSION)$)/;
 
 /** Maps what fetch threw to NetworkError; this package's own errors pass through. */
 function networkFailure(error: unknown, origin: string): unknown {
@@ -197,7 +264,7 @@ function checkHeaderSecret(field: string, value: unknown): string {
     throw new InvalidInputError(field, `must be a non-empty string, got ${describeValue(value)}`);
   }
   if (!isCredential(value)) {
-    throw new InvalidInputError(field, 'must not contain line breaks, control characters or surrounding white space');
+    throw new InvalidInputError(field, CREDENTIAL_RULE);
   }
   return value;
 }
@@ -225,7 +292,14 @@ function checkAccountChannel(value: unknown): AccountChannel {
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
 
-function checkBaseUrl(value: unknown): string {
+function checkBaseUrl(value: unknown, region: unknown): string {
+  if (region !== undefined) {
+    if (value !== undefined) throw new InvalidInputError('region', 'cannot be combined with baseUrl: give one of the two');
+    if (typeof region === 'string' && Object.hasOwn(regionBaseUrls, region)) return regionBaseUrls[region as Region];
+    const regions = Object.keys(regionBaseUrls).map((name) => `"${name}"`).join(' or ');
+    throw new InvalidInputError('region', `must be ${regions}, got ${typeof region === 'string' ? JSON.stringify(region.slice(0, 20)) : describeValue(region)}`);
+  }
+  if (value === undefined) return DEFAULT_BASE_URL;
   if (typeof value !== 'string') throw new InvalidInputError('baseUrl', `must be a URL string, got ${describeValue(value)}`);
   let url: URL;
   try {
@@ -248,7 +322,7 @@ function checkBaseUrl(value: unknown): string {
 
 function checkMs(field: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > 2_147_483_647) {
-    throw new InvalidInputError(field, `must be a whole number from 1 to 2147483647, got ${String(value)}`);
+    throw new InvalidInputError(field, `must be a whole number from 1 to 2147483647, got ${describeNumber(value)}`);
   }
   return value;
 }
@@ -259,12 +333,30 @@ function checkRetry(value: unknown): RetryPolicy | false {
   if (typeof value !== 'object' || value === null) {
     throw new InvalidInputError('retry', `must be false or { retries, baseDelayMs, maxDelayMs, maxElapsedMs }, got ${describeValue(value)}`);
   }
-  const policy = { ...DEFAULT_RETRY, ...value } as RetryPolicy;
+  const policy = { ...DEFAULT_RETRY };
   for (const key of Object.keys(DEFAULT_RETRY) as Array<keyof RetryPolicy>) {
-    const n = policy[key];
+    const n = readField(value, key, `retry.${key}`) ?? DEFAULT_RETRY[key];
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 2_147_483_647 || (key === 'retries' && n > 20)) {
-      throw new InvalidInputError(`retry.${key}`, `must be a whole number from 0 to ${key === 'retries' ? 20 : 2147483647}, got ${String(n)}`);
+      throw new InvalidInputError(`retry.${key}`, `must be a whole number from 0 to ${key === 'retries' ? 20 : 2147483647}, got ${describeNumber(n)}`);
     }
+    policy[key] = n;
   }
   return policy;
+}
+
+/**
+ * The caller's clock (default `Date.now`), checked at every read: a value that is not ms since
+ * the epoch, from 0 to 8.64e15, is InvalidInputError `now`, so no request goes out stamped
+ * `X-Timestamp: NaN`. What the clock itself throws passes through.
+ */
+function checkClock(now: unknown): () => number {
+  if (now === undefined) return Date.now;
+  if (typeof now !== 'function') {
+    throw new InvalidInputError('now', `must be a function returning ms since the epoch, such as () => Date.now(), got ${describeValue(now)}`);
+  }
+  return () => {
+    const ms: unknown = now();
+    if (isEpochMs(ms) && ms >= 0) return ms;
+    throw new InvalidInputError('now', `must return ms since the epoch, a number from 0 to 8.64e15, but returned ${describeNumber(ms)}`);
+  };
 }

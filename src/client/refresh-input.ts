@@ -1,6 +1,6 @@
 import type { components } from '../../generated/openapi.js';
-import { describeValue, InvalidInputError } from '../errors/invalid-input-error.js';
-import { toEpochMs } from '../instant.js';
+import { describeValue, InvalidInputError, readField } from '../errors/invalid-input-error.js';
+import { dateMs, toEpochMs } from '../instant.js';
 
 /** The request body of `POST /v1/openapi/token/refresh`, as the spec defines it. */
 export type RefreshTokenBody = components['schemas']['RefreshTokenRequest'];
@@ -18,9 +18,8 @@ export interface RefreshTokenInput {
  * in the future of `now` (ms since the epoch).
  */
 export function toExpiredAt(value: unknown, now: number, field = 'expiredAt'): string {
-  let ms: number;
-  if (value instanceof Date) {
-    ms = value.getTime();
+  let ms = dateMs(value);
+  if (ms !== undefined) {
     if (Number.isNaN(ms)) throw new InvalidInputError(field, 'is an invalid Date; pass a valid Date or an ISO 8601 string');
   } else if (typeof value === 'string') {
     ms = parseDateTime(value, field);
@@ -63,8 +62,51 @@ export function toAaid(value: unknown): string {
 /** Validates what a caller passed and builds the request body; throws before anything is sent. */
 export function toRefreshTokenBody(input: RefreshTokenInput, now: number): RefreshTokenBody {
   if (typeof input !== 'object' || input === null) {
-    throw new InvalidInputError('input', 'must be an object { aaid, expiredAt }');
+    throw new InvalidInputError('input', `must be an object { aaid, expiredAt }, got ${describeValue(input)}`);
   }
   // Key order as the official SDK sends it (the signing vectors hash these exact bytes).
-  return { aaid: toAaid(input.aaid), expired_at: toExpiredAt(input.expiredAt, now) };
+  return { aaid: toAaid(readField(input, 'aaid')), expired_at: toExpiredAt(readField(input, 'expiredAt'), now) };
+}
+
+/** What a caller passes to `refreshAccessToken`. */
+export interface RefreshAccessTokenInput {
+  /** When the new token expires; default now + 90 days, as the official SDKs. */
+  expiredAt?: Date | string;
+}
+
+/** Validates `refreshAccessToken`'s input and returns its `expired_at` (default: now + `lifetimeMs`). */
+export function toLiveExpiredAt(input: RefreshAccessTokenInput | undefined, now: number, lifetimeMs: number): string {
+  if (input === undefined) return toExpiredAt(new Date(now + lifetimeMs), now);
+  if (typeof input !== 'object' || input === null) {
+    throw new InvalidInputError('input', `must be an object { expiredAt? } or nothing, got ${describeValue(input)}`);
+  }
+  const expiredAt = readField(input, 'expiredAt');
+  return toExpiredAt(expiredAt === undefined ? new Date(now + lifetimeMs) : expiredAt, now);
+}
+
+/** Per-call options of the client's methods. */
+export interface CallOptions {
+  /** Aborts the call; the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** Validates call options; returns the caller's signal, if any. */
+export function toSignal(options: CallOptions | undefined): AbortSignal | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidInputError('options', `must be an object { signal? } or nothing, got ${describeValue(options)}`);
+  }
+  const signal = readField(options, 'signal');
+  if (signal === undefined || isAbortSignal(signal)) return signal as AbortSignal | undefined;
+  throw new InvalidInputError('signal', `must be an AbortSignal (such as AbortSignal.timeout(30_000)), got ${describeValue(signal)}`);
+}
+
+/** A real AbortSignal (its own getter accepts it), not a look-alike or a Proxy of one. */
+function isAbortSignal(value: unknown): boolean {
+  try {
+    Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!.call(value);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -6,7 +6,9 @@ export type ApiErrorKind = DocumentedErrorKind | 'unknown';
 
 /**
  * The server answered with the documented envelope and a non-zero `code`, whatever the
- * HTTP status. `message` is the envelope's message, read from `message` or `msg`; `kind`
+ * HTTP status. `message` is the envelope's message, read from `message` or `msg`, scrubbed
+ * of every credential and signature the client sent (or withheld when one is too short to
+ * scrub); `kind`
  * and `hint` come from the spec's table of error codes (openapi.yaml, info.x-error-codes).
  */
 export class ApiError extends TokenApiError {
@@ -20,9 +22,12 @@ export class ApiError extends TokenApiError {
   readonly hint: string;
   /** From `Retry-After`, when the server sent one. */
   readonly retryAfterMs: number | undefined;
+  /** The reply's request id, from a response header (REQUEST_ID_HEADERS), when the server sent one. */
+  readonly requestId: string | undefined;
 
-  constructor(init: { code: number; message: string; status: number; retryAfterMs?: number | undefined }) {
-    super(`${init.message || 'request failed'} (code ${init.code}, HTTP ${init.status})`);
+  constructor(init: { code: number; message: string; status: number; retryAfterMs?: number | undefined; requestId?: string | undefined }) {
+    const id = init.requestId === undefined ? '' : `, request id ${init.requestId}`;
+    super(`${init.message || 'request failed'} (code ${init.code}, HTTP ${init.status}${id})`);
     const documented = errorCodes[init.code];
     this.code = init.code;
     this.status = init.status;
@@ -33,5 +38,6 @@ export class ApiError extends TokenApiError {
         ? 'Server fault: do not blindly re-send a refresh, the old token may already be invalid; check the token first.'
         : 'An error code this package does not know: see the message, and the Longbridge OpenAPI documentation.');
     this.retryAfterMs = init.retryAfterMs;
+    this.requestId = init.requestId;
   }
 }

@@ -11,10 +11,13 @@ export class InvalidResponseError extends TokenApiError {
   override name = 'InvalidResponseError' as const;
   readonly reason: InvalidResponseReason;
   readonly status: number;
+  /** The reply's request id, from a response header (REQUEST_ID_HEADERS), when the server sent one. */
+  readonly requestId: string | undefined;
 
-  constructor(reason: InvalidResponseReason, status: number, detail: string) {
-    super(`invalid response (HTTP ${status}): ${detail}`);
+  constructor(reason: InvalidResponseReason, status: number, detail: string, requestId?: string) {
+    super(`invalid response (HTTP ${status}${requestId === undefined ? '' : `, request id ${requestId}`}): ${detail}`);
     this.reason = reason;
     this.status = status;
+    this.requestId = requestId;
   }
 }

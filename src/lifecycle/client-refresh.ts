@@ -1,6 +1,6 @@
 // The bridge from the HTTP client to the TokenManager: a RefreshFunction that calls the API
 // authorised with the manager's current token.
-import { createTokenClient, DEFAULT_TIMEOUT_MS, DEFAULT_TOKEN_LIFETIME_MS, type TokenClientOptions } from '../client/client.js';
+import { createTokenClient, DEFAULT_TIMEOUT_MS, DEFAULT_TOKEN_LIFETIME_MS, type TokenClient, type TokenClientOptions } from '../client/client.js';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
 import { toEpochMs } from '../instant.js';
 import type { RefreshFunction } from './token-manager.js';
@@ -28,9 +28,12 @@ export function clientRefresh(options: ClientRefreshOptions): RefreshFunction {
   }
   // Validates every client option now; the token is the manager's, given per refresh.
   createTokenClient({ ...clientOptions, accessToken: 'validation-only' });
+  if (aaid !== undefined && clientOptions.accountChannel === undefined) {
+    throw new InvalidInputError('accountChannel', 'is needed with aaid (the historical POST form): give accountChannel "lb" or "pspl_sg", or leave out aaid for the live form');
+  }
   const now = clientOptions.now ?? Date.now;
   const refresh: RefreshFunction = async (current) => {
-    const client = createTokenClient({ ...clientOptions, accessToken: current.token });
+    const client = createTokenClient({ ...clientOptions, accessToken: current.token }) as TokenClient; // refreshToken only with aaid, checked above
     const asked = now() + lifetimeMs;
     const expiredAt = new Date(asked);
     const data = aaid === undefined ? await client.refreshAccessToken({ expiredAt }) : await client.refreshToken({ aaid, expiredAt });
