@@ -128,7 +128,10 @@ describe('HTTP 429', () => {
 
   it('forever → ApiError rate-limited after the bounded number of attempts', async () => {
     const { error, requests } = await outcome(raw(429, '{"code":429001,"message":"ip request ratelimit","data":null}'), {
+      // Each signed re-send waits into the next second: 3 attempts take up to ~2 s, so the
+      // call gets room for them (a wait that does not fit would end the call early, by design).
       retry: { retries: 2, baseDelayMs: 1, maxDelayMs: 1, maxElapsedMs: 10_000 },
+      timeoutMs: 10_000,
     });
     expect(error).toMatchObject({ name: 'ApiError', code: 429001, kind: 'rate-limited', status: 429 });
     expect(requests).toBe(3);
