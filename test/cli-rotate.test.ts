@@ -73,6 +73,15 @@ describe('rotate', () => {
     expect(emulator.refreshes).toBe(1);
   });
 
+  it('two runs at once on one file take the store\'s lock: one refresh, both print the token the file holds', async () => {
+    await seedFile(emulator.initialToken, emulator.initialExpiresAt);
+    const runs = await Promise.all([rotate(['--output', 'token']), rotate(['--output', 'token'])]);
+    expect(runs.map((run) => run.code)).toEqual([EXIT.ok, EXIT.ok]);
+    expect(emulator.requests).toHaveLength(1);
+    expect(runs.map((run) => run.stdout)).toEqual([`${fileJson().token}\n`, `${fileJson().token}\n`]);
+    expect(emulator.tokenState(fileJson().token)).toBe('live');
+  });
+
   it('--output token prints the token alone and the outcome as a line on stderr', async () => {
     await seedFile(emulator.initialToken, emulator.initialExpiresAt);
     const rotated = await rotate(['--output', 'token']);

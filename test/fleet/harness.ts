@@ -1,0 +1,92 @@
+// Drives a fleet of worker processes (test/fleet/worker.ts) against the emulator: starts N of
+// them on one store, waits until every one has said "ready", releases them all with one
+// signal, and collects what each reports. Waits are on events (a line printed, an exit),
+// never on sleeps; every child is killed by stopAll() (afterAll / finally).
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawnChild, type Child } from '../helpers/child.js';
+import type { WorkerConfig } from './worker.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const LOADER = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+const WORKER = join(ROOT, 'test/fleet/worker.ts');
+
+export type WorkerEvent =
+  | { event: 'ready' | 'locked' | 'refreshed'; at: number }
+  | { event: 'saveIf'; result: 'saved' | 'changed' | 'lost'; at: number }
+  | { event: 'token'; token: string; at: number }
+  | { event: 'changed'; token: string; source: 'refresh' | 'store'; at: number }
+  | { event: 'error'; phase: string; name?: string; code?: unknown; reason?: unknown; at: number };
+
+export interface Worker {
+  readonly child: Child;
+  readonly events: WorkerEvent[];
+  /** Resolves with the first event (past or future) that `match` accepts; rejects if the worker exits first. */
+  next<E extends WorkerEvent['event']>(event: E, match?: (e: Extract<WorkerEvent, { event: E }>) => boolean): Promise<Extract<WorkerEvent, { event: E }>>;
+  /** Sends a command line: `get`, `invalidate`, `exit`. */
+  send(command: 'get' | 'invalidate' | 'exit'): void;
+}
+
+/** Epoch ms with fractions, comparable across the processes of one machine. */
+export const clock = () => performance.timeOrigin + performance.now();
+
+export function startWorker(config: WorkerConfig): Worker {
+  const child = spawnChild(process.execPath, ['--import', LOADER, WORKER, JSON.stringify(config)], { cwd: ROOT });
+  const events: WorkerEvent[] = [];
+  const waiters = new Set<{ accept: (e: WorkerEvent) => boolean; resolve: (e: WorkerEvent) => void }>();
+  const parse = (line: string) => {
+    let event: WorkerEvent;
+    try {
+      event = JSON.parse(line) as WorkerEvent;
+    } catch {
+      return;
+    }
+    events.push(event);
+    for (const waiter of [...waiters]) {
+      if (waiter.accept(event)) {
+        waiters.delete(waiter);
+        waiter.resolve(event);
+      }
+    }
+  };
+  child.onLine(parse);
+  return {
+    child,
+    events,
+    next(name, match = () => true) {
+      const accept = (e: WorkerEvent) => e.event === name && match(e as never);
+      const found = events.find(accept);
+      if (found) return Promise.resolve(found as never);
+      return new Promise((resolve, reject) => {
+        waiters.add({ accept, resolve: resolve as (e: WorkerEvent) => void });
+        void child.exited.then(({ code, signal }) =>
+          reject(new Error(`worker ${child.pid} exited (${signal ?? code}) before reporting "${name}"; stderr: ${child.stderr().slice(-1500)}`)),
+        );
+      });
+    },
+    send(command) {
+      child.process.stdin!.write(`${command}\n`);
+    },
+  };
+}
+
+/** Starts `count` workers and resolves once every one is ready (the start barrier). */
+export async function startFleet(count: number, config: WorkerConfig): Promise<Worker[]> {
+  const workers = Array.from({ length: count }, () => startWorker(config));
+  await Promise.all(workers.map((worker) => worker.next('ready')));
+  return workers;
+}
+
+/** Releases every worker at once (SIGUSR1: each calls getToken()); resolves the release time. */
+export function release(workers: readonly Worker[]): number {
+  const at = clock();
+  for (const worker of workers) worker.child.process.kill('SIGUSR1');
+  return at;
+}
+
+/** The median of `values`. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
