@@ -10,6 +10,7 @@ import { HELP } from './help.js';
 import { proxyAwareFetch } from './proxy-fetch.js';
 import { rotate } from './rotate.js';
 import { describeFailure, Interrupted, OutputFailed, redact, type RunContext } from './report.js';
+import { ignore, written } from './write.js';
 
 /** process.stdout / process.stderr, or a test's stand-in: `callback` reports whether the write landed. */
 export interface Writer {
@@ -104,19 +105,6 @@ export async function main(argv: readonly string[], env: Env, io: CliIo): Promis
     for (const line of failure.lines) say(line);
     return failure.exitCode;
   }
-}
-
-function ignore(): void {}
-
-/** Resolves once `text` is written (for a pipe or a file, handed to the OS), rejects with the write's error. */
-function written(out: Writer, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    try {
-      out.write(text, (error) => (error ? reject(error) : resolve()));
-    } catch (error) {
-      reject(error);
-    }
-  });
 }
 
 function hostOf(options: RefreshOptions, env: Env) {

@@ -17,6 +17,7 @@ import { EXIT } from './exit-codes.js';
 import type { CliIo, Writer } from './main.js';
 import { proxyAwareFetch } from './proxy-fetch.js';
 import { describeFailure, Interrupted, OutputFailed, redact, type RunContext } from './report.js';
+import { ignore, written } from './write.js';
 
 /** `--if-expires-within` when not given: the TokenManager's default refresh window. */
 export const DEFAULT_ROTATE_WINDOW = '7d';
@@ -240,17 +241,4 @@ async function readTokenFile(store: FileTokenStore, options: RotateOptions, say:
   }
   if (options.rawExpiresAt !== undefined) say(`warning: --expires-at is ignored: ${store.path} already holds a token and its expiry; drop the flag`);
   return stored;
-}
-
-function ignore(): void {}
-
-/** Resolves once `text` is written, rejects with the write's error. */
-function written(out: Writer, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    try {
-      out.write(text, (error) => (error ? reject(error) : resolve()));
-    } catch (error) {
-      reject(error);
-    }
-  });
 }
