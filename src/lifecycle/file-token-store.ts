@@ -9,6 +9,7 @@ import { describeValue, InvalidInputError } from '../errors/invalid-input-error.
 import { TokenStoreError } from '../errors/token-store-error.js';
 import { isCredential } from '../credential.js';
 import { toEpochMs } from '../instant.js';
+import { waitUntilMoved } from './wait-for-change.js';
 import { checkStoredToken, type SaveIfResult, type StoredToken, type TokenStore, type TokenStoreLock } from './token-store.js';
 
 /** Owner read/write only: the file holds a live access token. */
@@ -171,53 +172,17 @@ export class FileTokenStore implements TokenStore {
    * `pollMs` too. Never rejects.
    */
   waitForChange(seen: string | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const { timeoutMs, signal } = options;
-      let done = false;
-      let running = false;
-      let again = false;
-      let watcher: FSWatcher | undefined;
-      const finish = () => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        clearInterval(poll);
-        watcher?.close();
-        signal?.removeEventListener('abort', finish);
-        resolve();
-      };
-      const check = async () => {
-        if (done) return;
-        if (running) {
-          again = true;
-          return;
-        }
-        running = true;
-        try {
-          do {
-            again = false;
-            if (await this.#moved(seen)) finish();
-          } while (again && !done);
-        } finally {
-          running = false;
-        }
-      };
-      const timer = setTimeout(finish, Math.max(0, timeoutMs));
-      const poll = setInterval(() => void check(), this.#pollMs);
-      timer.unref?.();
-      poll.unref?.();
-      signal?.addEventListener('abort', finish, { once: true });
-      if (signal?.aborted) return finish();
-      const name = basename(this.path);
-      try {
-        watcher = watch(dirname(this.path), { persistent: false }, (_event, changed) => {
-          if (changed === null || String(changed).startsWith(name)) void check();
+    const name = basename(this.path);
+    return waitUntilMoved(() => this.#moved(seen), {
+      ...options,
+      pollMs: this.#pollMs,
+      notify: (wake) => {
+        const watcher: FSWatcher = watch(dirname(this.path), { persistent: false }, (_event, changed) => {
+          if (changed === null || String(changed).startsWith(name)) wake();
         });
-        watcher.on('error', () => watcher?.close()); // the poll goes on
-      } catch {
-        // no fs.watch here (or no inotify watches left): the poll alone
-      }
-      void check();
+        watcher.on('error', () => watcher.close()); // the poll goes on
+        return () => watcher.close();
+      },
     });
   }
 

@@ -7,6 +7,7 @@ import { TokenStoreError, type TokenStoreErrorReason } from '../errors/token-sto
 import { isCredential } from '../credential.js';
 import { toEpochMs } from '../instant.js';
 import { scrubOrWithhold } from '../redact.js';
+import { waitUntilMoved } from './wait-for-change.js';
 import { checkStoredToken, type SaveIfResult, type StoredToken, type TokenStore, type TokenStoreLock } from './token-store.js';
 
 /** What the store uses of a node-redis client (v5 or v6: `createClient(...)`, connected). */
@@ -164,55 +165,19 @@ export class RedisTokenStore implements TokenStore {
    * and looks every `pollMs` too. Never rejects.
    */
   waitForChange(seen: string | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const { timeoutMs, signal } = options;
-      let done = false;
-      let running = false;
-      let again = false;
-      let subscriber: RedisSubscriberLike | undefined;
-      const finish = () => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        clearInterval(poll);
-        signal?.removeEventListener('abort', finish);
-        close(subscriber);
-        resolve();
-      };
-      const check = async () => {
-        if (done) return;
-        if (running) {
-          again = true;
-          return;
-        }
-        running = true;
-        try {
-          do {
-            again = false;
-            if (await this.#moved(seen)) finish();
-          } while (again && !done);
-        } finally {
-          running = false;
-        }
-      };
-      const timer = setTimeout(finish, Math.max(0, timeoutMs));
-      const poll = setInterval(() => void check(), this.#pollMs);
-      unref(timer);
-      unref(poll);
-      signal?.addEventListener('abort', finish, { once: true });
-      if (signal?.aborted) return finish();
-      try {
-        subscriber = this.#client.duplicate();
+    return waitUntilMoved(() => this.#moved(seen), {
+      ...options,
+      pollMs: this.#pollMs,
+      notify: (wake, isDone) => {
+        const subscriber = this.#client.duplicate();
         subscriber.on('error', () => undefined); // the poll goes on
         subscriber
           .connect()
-          .then(() => (done ? undefined : subscriber!.subscribe(this.channel, () => void check())))
-          .then(() => check())
+          .then(() => (isDone() ? undefined : subscriber.subscribe(this.channel, wake)))
+          .then(wake)
           .catch(() => undefined);
-      } catch {
-        // no second connection: the poll alone
-      }
-      void check();
+        return () => close(subscriber);
+      },
     });
   }
 
@@ -284,10 +249,6 @@ function close(subscriber: RedisSubscriberLike | undefined): void {
   } catch {
     // already closed
   }
-}
-
-function unref(timer: unknown): void {
-  (timer as { unref?: () => void }).unref?.();
 }
 
 function checkMs(field: string, value: unknown, fallback: number): number {

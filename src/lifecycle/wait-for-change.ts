@@ -1,0 +1,59 @@
+// How a store's `waitForChange` waits: a check on a poll and whenever the store's own notifier
+// (fs.watch, a Redis PUBLISH) wakes it, overlapping checks coalesced into one re-run; it ends
+// when the store has moved, at the timeout, or on abort, whichever comes first. No `node:` import.
+
+export interface ChangeWaitOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** The poll: a check every this many ms, whatever the notifier does. */
+  pollMs: number;
+  /** Sets up the store's notifier, which calls `wake`; returns what closes it. May throw: the poll alone then. */
+  notify?: (wake: () => void, isDone: () => boolean) => (() => void) | undefined;
+}
+
+export function waitUntilMoved(moved: () => Promise<boolean>, options: ChangeWaitOptions): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const { timeoutMs, signal, pollMs } = options;
+    let done = false;
+    let running = false;
+    let again = false;
+    let closeNotifier: (() => void) | undefined;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      clearInterval(poll);
+      signal?.removeEventListener('abort', finish);
+      closeNotifier?.();
+      resolve();
+    };
+    const check = async () => {
+      if (done) return;
+      if (running) {
+        again = true;
+        return;
+      }
+      running = true;
+      try {
+        do {
+          again = false;
+          if (await moved()) finish();
+        } while (again && !done);
+      } finally {
+        running = false;
+      }
+    };
+    const timer = setTimeout(finish, Math.max(0, timeoutMs));
+    const poll = setInterval(() => void check(), pollMs);
+    (timer as { unref?: () => void }).unref?.();
+    (poll as { unref?: () => void }).unref?.();
+    signal?.addEventListener('abort', finish, { once: true });
+    if (signal?.aborted) return finish();
+    try {
+      closeNotifier = options.notify?.(() => void check(), () => done);
+    } catch {
+      // no notifier here: the poll alone
+    }
+    void check();
+  });
+}
