@@ -3,6 +3,7 @@
 // holder's save in the same step as the rename, release never frees another holder's lock,
 // waiters wake on a save or a release. And a fleet of managers on one file, in one process.
 // The multi-process proofs (N processes, SIGSTOP/SIGKILL) run against the emulator elsewhere.
+import { watch } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,6 +159,77 @@ describe('FileTokenStore waitForChange()', () => {
   });
 });
 
+/** The entries of `folder` that change from now on, as this process's fs.watch hears of them. */
+function folderEvents(folder: string) {
+  const seen: string[] = [];
+  let sentinel: { name: string; arrived: () => void } | undefined;
+  const watcher = watch(folder, (_event, name) => {
+    seen.push(String(name));
+    if (sentinel !== undefined && String(name) === sentinel.name) sentinel.arrived();
+  });
+  return {
+    seen,
+    /** Makes a sentinel file and resolves when its event arrives: every earlier event has reached every watcher of this process by then. */
+    settle: () =>
+      new Promise<void>((arrived, failed) => {
+        sentinel = { name: `sentinel-${seen.length}`, arrived };
+        writeFile(join(folder, sentinel.name), '').catch(failed);
+      }),
+    close: () => watcher.close(),
+  };
+}
+
+describe('FileTokenStore: members that wait make no noise and hear none', () => {
+  it('lock() on a lock visibly held changes nothing in the folder (no staging folder that would wake the waiters)', async () => {
+    const store = new FileTokenStore(file);
+    await store.save(A);
+    const holder = (await store.lock(60_000))!;
+    const events = folderEvents(dir);
+    try {
+      for (let i = 0; i < 3; i++) expect(await new FileTokenStore(file).lock(60_000)).toBeUndefined();
+      await events.settle();
+      expect(events.seen.filter((name) => !name.startsWith('sentinel-'))).toEqual([]);
+    } finally {
+      events.close();
+      await holder.release();
+    }
+  });
+
+  it("waitForChange() is not woken by a taker's staging folder nor a save's temp file, only by the file or the lock", async () => {
+    /** Counts the reads a waiter makes: one per wake-up. */
+    class Counting extends FileTokenStore {
+      loads = 0;
+      override load() {
+        this.loads += 1;
+        return super.load();
+      }
+    }
+    await new FileTokenStore(file).save(A);
+    const holder = (await new FileTokenStore(file).lock(60_000))!;
+    const waiter = new Counting(file, { pollMs: 3_600_000 }); // no poll: only the folder's events wake it
+    const events = folderEvents(dir);
+    try {
+      const waiting = waiter.waitForChange(A.token, { timeoutMs: 60_000 });
+      expect(waiter.loads).toBe(1); // the first look, at once
+      // What an older member's taker, or one racing for a free lock, leaves: a staging folder; and a save's temp file.
+      const staging = `${file}.lock-${'0'.repeat(32)}.new`;
+      await mkdir(join(staging, '0'.repeat(32)), { recursive: true });
+      await writeFile(join(staging, '0'.repeat(32), 'owner.json'), '{}');
+      await rm(staging, { recursive: true });
+      await writeFile(`${file}.${process.pid}.0123456789ab.tmp`, 'partial');
+      await rm(`${file}.${process.pid}.0123456789ab.tmp`);
+      await events.settle(); // the waiter's watcher has had all of these by now
+      expect(waiter.loads).toBe(1);
+      await holder.release(); // the lock is free: that wakes it, and it ends
+      await waiting;
+      expect(waiter.loads).toBe(2);
+    } finally {
+      events.close();
+      await holder.release();
+    }
+  });
+});
+
 describe('a fleet of TokenManagers on one token file (one process)', () => {
   it('6 managers, each with its own FileTokenStore on the same path: 1 refresh, all end with the live token', async () => {
     await new FileTokenStore(file).save({ token: 'SECRET-FILE-FLEET-0', expiresAt: Date.now() + 86_400_000 });
@@ -175,6 +247,6 @@ describe('a fleet of TokenManagers on one token file (one process)', () => {
     expect(calls).toEqual(['SECRET-FILE-FLEET-0']);
     expect(new Set(tokens)).toEqual(new Set([live]));
     expect((await new FileTokenStore(file).load())?.token).toBe(live);
-    expect(await readdir(dir)).toEqual(['token.json']);
+    await expect.poll(() => readdir(dir)).toEqual(['token.json']); // released (after the holder's callers were served)
   });
 });

@@ -185,7 +185,10 @@ describe('a fleet on one coordinating store', () => {
   it('re-reads the store before locking: a successor already there is taken without the lock or a refresh', async () => {
     const server = new FakeServer();
     const store = new FleetStore({ token: FIRST, expiresAt: Date.now() + DAY });
-    const { manager, changes } = member(store, server);
+    let clock = Date.now() - 7 * DAY; // first used a week ago, outside the window
+    const { manager, changes } = member(store, server, { now: () => clock });
+    expect(await manager.getToken()).toBe(FIRST);
+    clock = Date.now(); // inside the window now
     const read = store.load.bind(store);
     store.load = async () => {
       if (store.loads === 1) {
@@ -199,6 +202,15 @@ describe('a fleet on one coordinating store', () => {
     expect(server.calls).toHaveLength(1);
     expect(store.lockCalls).toBe(0);
     expect(changes).toEqual([{ token: server.live, change: { expiresAt: store.record!.expiresAt, source: 'store' } }]);
+  });
+
+  it('first use inside the window: the read that loads the manager is the rotation\'s first read (one read before the lock, one under it)', async () => {
+    const server = new FakeServer();
+    const store = new FleetStore({ token: FIRST, expiresAt: Date.now() + DAY });
+    const { manager } = member(store, server);
+    expect(await manager.getToken()).toBe(server.live);
+    expect(server.calls).toEqual([FIRST]);
+    expect(store.loads).toBe(2);
   });
 
   it('re-reads under the lock: a successor saved between the first read and the lock is taken, and the lock released', async () => {
@@ -226,6 +238,24 @@ describe('a fleet on one coordinating store', () => {
     manager.subscribe(() => seenByListener.push(store.record?.token));
     const token = await manager.getToken();
     expect(seenByListener).toEqual([token, token]);
+  });
+
+  it('the holder serves its callers once the save is done, without waiting for the release; the release still happens', async () => {
+    const server = new FakeServer();
+    const store = new FleetStore();
+    const releasing = deferred();
+    const lock = store.lock.bind(store);
+    store.lock = async (ttl) => {
+      const held = await lock(ttl);
+      return held && { ...held, release: () => releasing.promise.then(() => held.release()) }; // a release that takes its time
+    };
+    const { manager } = member(store, server);
+    const [token, again] = await Promise.all([manager.getToken(), manager.getToken()]); // would hang until the release before
+    expect([token, again]).toEqual([server.live, server.live]);
+    expect(store.record?.token).toBe(server.live); // saved first
+    expect(store.log).toEqual(['lock fence-1', 'saved by fence-1']); // not released yet
+    releasing.resolve();
+    await expect.poll(() => store.log).toEqual(['lock fence-1', 'saved by fence-1', 'release fence-1']);
   });
 
   it('the lock is renewed while a slow refresh runs, so a live holder keeps it past its TTL', async () => {
@@ -336,7 +366,7 @@ describe('ApiError 401004 (token replaced) and invalidate()', () => {
     const read = store.load.bind(store);
     store.load = async () => {
       const stored = await read();
-      if (store.loads === 2) {
+      if (store.loads === 1) {
         const next = await server.refresh({ token: FIRST, expiresAt: 0 });
         store.record = { token: next.token, expiresAt: next.expiresAt };
       }

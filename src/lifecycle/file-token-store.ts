@@ -139,20 +139,28 @@ export class FileTokenStore implements TokenStore {
     }
     const fence = randomBytes(16).toString('hex');
     const staging = `${this.lockPath}-${fence}.new`;
+    let staged = false;
     try {
+      // A lock visibly held is left alone: no staging folder, no change in the folder that
+      // would wake the members waiting on it.
+      const state = await this.#inspect(ttlMs);
+      if (state.kind === 'held') return undefined;
+      if (state.kind === 'stale') await this.#breakLease(state.fence);
       await mkdir(dirname(this.path), { recursive: true, mode: DIR_MODE });
+      staged = true;
       await mkdir(join(staging, fence), { recursive: true, mode: DIR_MODE });
       const owner = { version: LOCK_FORMAT_VERSION, pid: process.pid, host: hostname(), ttlMs, acquiredAt: new Date().toISOString() };
       await writeFile(join(staging, fence, 'owner.json'), `${JSON.stringify(owner)}\n`, { mode: FILE_MODE });
       for (let attempt = 0; attempt < 3; attempt++) {
         if (await this.#install(staging)) {
+          staged = false; // the staging folder is the lock now
           const now = new Date();
           await utimes(join(this.lockPath, fence), now, now);
           return this.#holding(fence);
         }
-        const state = await this.#inspect(ttlMs);
-        if (state.kind === 'held') return undefined;
-        if (state.kind === 'stale') await this.#breakLease(state.fence);
+        const again = await this.#inspect(ttlMs);
+        if (again.kind === 'held') return undefined;
+        if (again.kind === 'stale') await this.#breakLease(again.fence);
       }
       return undefined;
     } catch (error) {
@@ -162,7 +170,7 @@ export class FileTokenStore implements TokenStore {
         cause: error,
       });
     } finally {
-      await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+      if (staged) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
     }
   }
 
@@ -178,7 +186,7 @@ export class FileTokenStore implements TokenStore {
       pollMs: this.#pollMs,
       notify: (wake) => {
         const watcher: FSWatcher = watch(dirname(this.path), { persistent: false }, (_event, changed) => {
-          if (changed === null || String(changed).startsWith(name)) wake();
+          if (changed === null || movesTheStore(name, String(changed))) wake();
         });
         watcher.on('error', () => watcher.close()); // the poll goes on
         return () => watcher.close();
@@ -208,13 +216,13 @@ export class FileTokenStore implements TokenStore {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
-      if (code === 'ENOTDIR') {
-        throw new TokenStoreError('lock-failed', `the lock ${this.lockPath} of the token file ${this.path} is not a folder; remove it`, {
-          path: this.path,
-        });
-      }
+      if (code === 'ENOTDIR') throw this.#notAFolder();
       throw error;
     }
+  }
+
+  #notAFolder(): TokenStoreError {
+    return new TokenStoreError('lock-failed', `the lock ${this.lockPath} of the token file ${this.path} is not a folder; remove it`, { path: this.path });
   }
 
   /** The lock's state: free, held by a live lease, or held by a lease that ran out. */
@@ -225,6 +233,7 @@ export class FileTokenStore implements TokenStore {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return { kind: 'free' };
+      if (code === 'ENOTDIR') throw this.#notAFolder();
       throw error;
     }
     const fence = entries.find((entry) => FENCE.test(entry));
@@ -390,6 +399,20 @@ export class FileTokenStore implements TokenStore {
     }
     await removeStaleTemps(dir, name);
   }
+}
+
+/**
+ * Whether a change of the folder entry `changed` can end a wait on the token file `name`: the
+ * file itself (a save renames over it), the lock folder (taken, or removed after a release),
+ * or a fence folder moved out of the lock (`.released`, `.broken`). Not a taker's staging
+ * folder (`.new`) nor a save's temp file: a waiter woken by those would only re-read in vain.
+ */
+function movesTheStore(name: string, changed: string): boolean {
+  if (changed === name || changed === `${name}.lock`) return true;
+  const prefix = `${name}.lock-`;
+  if (!changed.startsWith(prefix)) return false;
+  const rest = changed.slice(prefix.length);
+  return rest.endsWith('.released') || rest.endsWith('.broken');
 }
 
 /** Makes the rename durable. Windows cannot open a directory, and does not need this. */

@@ -129,6 +129,11 @@ class Failure {
   ) {}
 }
 
+/** What one read of the store found (`stored`: `undefined` when it held nothing). */
+interface StoreRead {
+  readonly stored: StoredToken | undefined;
+}
+
 /** One rotation in progress. `early` settles before `done` when waiting callers can be served already. */
 interface Flight {
   readonly done: Promise<Outcome>;
@@ -185,7 +190,7 @@ export class TokenManager {
   #retryAt = Number.NEGATIVE_INFINITY;
   #backoffMs = 0;
   #lastError: unknown;
-  #loading: Promise<void> | undefined;
+  #loading: Promise<StoreRead | undefined> | undefined;
   #flight: Flight | undefined;
   #pending: Promise<string> | undefined;
   /** A refreshed token the store does not hold yet (its save failed or lost the lock), and what the store held then. */
@@ -244,9 +249,9 @@ export class TokenManager {
    * reported to `onError`); the old token is kept.
    */
   async refreshNow(): Promise<string> {
-    await this.#ensureLoaded();
+    const read = await this.#ensureLoaded();
     if (this.#token === undefined) throw new TokenUnavailableError('no-token');
-    return this.#rotated(await this.#untilDone(this.#join()));
+    return this.#rotated(await this.#untilDone(this.#join(read)));
   }
 
   /**
@@ -260,10 +265,10 @@ export class TokenManager {
     if (typeof token !== 'string' || token === '') {
       throw new InvalidInputError('token', `must be the token the API refused (a non-empty string), got ${describeValue(token)}`);
     }
-    await this.#ensureLoaded();
+    const read = await this.#ensureLoaded();
     if (this.#token === undefined) throw new TokenUnavailableError('no-token');
     if (token !== this.#token) return this.#token;
-    return this.#rotated(await this.#untilDone(this.#join()));
+    return this.#rotated(await this.#untilDone(this.#join(read)));
   }
 
   /**
@@ -305,12 +310,12 @@ export class TokenManager {
   }
 
   async #slowGetToken(): Promise<string> {
-    await this.#ensureLoaded();
+    const read = await this.#ensureLoaded();
     const now = this.#now();
     if (now < this.#freshUntil) return this.#token as string;
     if (this.#token === undefined) throw new TokenUnavailableError('no-token');
     if (now < this.#retryAt && this.#flight === undefined) return this.#fallback(now, this.#lastError);
-    const flight = this.#join();
+    const flight = this.#join(read);
     const outcome = await Promise.race([flight.done, flight.early]);
     return outcome.ok ? (this.#token as string) : this.#fallback(this.#now(), outcome.error);
   }
@@ -335,42 +340,47 @@ export class TokenManager {
     });
   }
 
-  #ensureLoaded(): Promise<void> | undefined {
+  /** Reads the store on first use; resolves what it read then (`undefined` when it had read before, or the read failed). */
+  #ensureLoaded(): Promise<StoreRead | undefined> | undefined {
     if (this.#loaded) return undefined;
     return (this.#loading ??= this.#load().finally(() => {
       this.#loading = undefined;
     }));
   }
 
-  async #load(): Promise<void> {
+  async #load(): Promise<StoreRead | undefined> {
     let stored: StoredToken | undefined;
+    let read: StoreRead | undefined;
     try {
       stored = await this.#readStore();
+      read = { stored };
     } catch (error) {
       if (this.#initial === undefined) throw error;
       this.#report(error, { phase: 'load', expiresAt: this.#initial.expiresAt });
     }
     const initial = this.#initial;
     const chosen = stored === undefined || (initial !== undefined && initial.expiresAt >= stored.expiresAt) ? initial : stored;
-    if (chosen === undefined) return; // still nothing: read the store again next time
+    if (chosen === undefined) return read; // still nothing: read the store again next time
     // The one not chosen is older: a store behind `initial` holds a token that was replaced.
     if (stored !== undefined && chosen !== stored) this.#retire(stored.token);
     this.#initial = undefined;
     this.#loaded = true;
     this.#hold(chosen, this.#now(), false);
+    return read;
   }
 
   #readStore(): Promise<StoredToken | undefined> {
     return this.#store.load().then(checkLoaded);
   }
 
-  #join(): Flight {
+  /** Joins the rotation in flight, or starts one; `read`: what the store held just now, if this call read it already. */
+  #join(read?: StoreRead): Flight {
     if (this.#flight) return this.#flight;
     let serveEarly!: (outcome: Outcome) => void;
     const early = new Promise<Outcome>((resolve) => {
       serveEarly = resolve;
     });
-    const done = this.#rotate(serveEarly).then((outcome) => {
+    const done = this.#rotate(serveEarly, read).then((outcome) => {
       this.#flight = undefined;
       serveEarly(outcome); // a no-op when the callers were served early
       if (this.#autoRefresh) this.#arm();
@@ -380,10 +390,10 @@ export class TokenManager {
   }
 
   /** One rotation; `serveEarly` lets waiting callers go before it ends. Never rejects. */
-  async #rotate(serveEarly: (outcome: Outcome) => void): Promise<Outcome> {
+  async #rotate(serveEarly: (outcome: Outcome) => void, read: StoreRead | undefined): Promise<Outcome> {
     try {
-      if (this.#coordinated) await this.#rotateTogether(serveEarly);
-      else await this.#rotateAlone();
+      if (this.#coordinated) await this.#rotateTogether(serveEarly, read);
+      else await this.#rotateAlone(read);
     } catch (error) {
       const failure = error instanceof Failure ? error : new Failure('refresh', error);
       return this.#failed(failure);
@@ -395,9 +405,9 @@ export class TokenManager {
   }
 
   /** Without coordination: the store is read for a newer token, then written unconditionally. */
-  async #rotateAlone(): Promise<void> {
+  async #rotateAlone(read: StoreRead | undefined): Promise<void> {
     try {
-      const successor = this.#successor(await this.#readStore());
+      const successor = this.#successor(read ? read.stored : await this.#readStore());
       if (successor) return this.#take(successor, 'store');
     } catch (error) {
       // Only persistence: a failed read does not stop the refresh.
@@ -418,12 +428,13 @@ export class TokenManager {
    * save, release. A refreshed token that could not be saved (the save failed, or the lock
    * was lost meanwhile) is held and served at once, and saved under a new lock.
    */
-  async #rotateTogether(serveEarly: (outcome: Outcome) => void): Promise<void> {
+  async #rotateTogether(serveEarly: (outcome: Outcome) => void, read: StoreRead | undefined): Promise<void> {
     const store = this.#store as Required<TokenStore>;
     const ttl = this.#lockTtlMs;
     const started = Date.now();
-    for (;;) {
-      const seen = await this.#phase('load', this.#readStore());
+    for (let fresh = read; ; fresh = undefined) {
+      // Step 1; on first use, the read that loaded the manager just now is this read.
+      const seen = fresh ? fresh.stored : await this.#phase('load', this.#readStore());
       const successor = this.#successor(seen);
       if (successor) return this.#settleUnsaved(successor);
       if (this.#unsaved !== undefined && this.#unsaved.next.token !== this.#token) this.#unsaved = undefined;
@@ -456,6 +467,7 @@ export class TokenManager {
       const successor = this.#successor(seen);
       if (successor) {
         this.#settleUnsaved(successor);
+        serveEarly(OK);
         return true;
       }
       let next = this.#unsaved?.next;
@@ -463,6 +475,7 @@ export class TokenManager {
         const result = await this.#callRefresh();
         if (result.source === 'store') {
           this.#take(result.token, 'store');
+          serveEarly(OK);
           return true;
         }
         next = result.token;
@@ -481,6 +494,7 @@ export class TokenManager {
         this.#unsaved = undefined;
         this.#saveRetryMs = 0;
         if (next.token !== this.#token) this.#take(next, 'refresh');
+        serveEarly(OK); // saved: the callers need not wait for the release
         return true;
       }
       // 'lost': our lease ran out (a pause); 'changed': the store moved on under us. The new

@@ -41,6 +41,7 @@ it(`${RUNS} runs: the holder SIGKILLed at a random point; the other recovers unl
       refreshWindowMs: 7 * DAY,
       timeoutMs: 1_000,
       backoffMs: BACKOFF_MS,
+      pollMs: 20, // the short test TTL: look often
     });
     return { path, token, workers };
   };

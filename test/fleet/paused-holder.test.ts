@@ -9,6 +9,7 @@ import { startEmulator, type Emulator } from '../../src/emulator/emulator.js';
 import { FileTokenStore } from '../../src/lifecycle/file-token-store.js';
 import { stopAll } from '../helpers/child.js';
 import { startWorker, type Worker } from './harness.js';
+import { fleetRequests } from './warm-up.js';
 import type { WorkerConfig } from './worker.js';
 
 const DAY = 24 * 3600 * 1000;
@@ -37,11 +38,12 @@ async function setUp(name: string) {
     refreshWindowMs: 7 * DAY,
     timeoutMs: 1_000,
     backoffMs: 50,
+    pollMs: 20, // the short test TTL: look often
   };
   return { store, token, config, before: emulator.requests.length };
 }
 
-const refreshRequests = (before: number) => emulator.requests.slice(before).filter((request) => request.operation !== undefined);
+const refreshRequests = (before: number) => fleetRequests(emulator.requests, before);
 const saves = (worker: Worker) => worker.events.flatMap((event) => (event.event === 'saveIf' ? [event.result] : []));
 
 describe('a holder paused past its TTL', () => {

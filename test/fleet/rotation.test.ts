@@ -16,6 +16,7 @@ import type { StoredToken, TokenStore } from '../../src/lifecycle/token-store.js
 import { stopAll } from '../helpers/child.js';
 import { redisServerPath, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { clock, median, release, startFleet } from './harness.js';
+import { fleetRequests } from './warm-up.js';
 import type { WorkerConfig } from './worker.js';
 
 const DAY = 24 * 3600 * 1000;
@@ -96,7 +97,7 @@ describe.each([
         const released = release(workers);
         const held = await Promise.all(workers.map((worker) => worker.next('token')));
 
-        const requests = emulator.requests.slice(before).filter((request) => request.operation !== undefined); // not the warm-ups
+        const requests = fleetRequests(emulator.requests, before); // not the warm-ups
         expect(requests).toHaveLength(1); // exactly one request, and it refreshed
         expect(requests[0]).toMatchObject({ token: initial.token, tokenState: 'live', status: 200, code: 0 });
         const live = requests[0]!.issued!.token;

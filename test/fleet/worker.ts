@@ -9,6 +9,9 @@
 //   {"event":"changed","token","source","at"}  subscribe(): the held token changed
 //   {"event":"error","phase","name","code"}  onError
 // and takes commands on stdin, one a line: `get`, `invalidate`, `exit`. SIGUSR1 = `get`.
+// With FLEET_TRACE=1 in its environment it also reports each step of the protocol as it starts
+// and ends (`load>`/`load<`, `lock>`/`nolock`, `wait>`/`wait<`, `refresh>`, `saveIf>`,
+// `release>`/`release<`, `signal`), for timelines of a rotation; the tests do not set it.
 // `pause` stops the process itself (SIGSTOP) right after taking the lock, or right after its
 // refresh came back, for the paused-holder proofs; the test sends SIGCONT.
 import { createInterface } from 'node:readline';
@@ -16,6 +19,7 @@ import { createClient } from 'redis';
 import { clientRefresh, TokenManager, type RefreshFunction, type TokenStore, type TokenStoreLock } from '../../src/index.js';
 import { FileTokenStore } from '../../src/lifecycle/file-token-store.js';
 import { RedisTokenStore } from '../../src/lifecycle/redis-token-store.js';
+import { WARM_UP_TOKEN } from './warm-up.js';
 
 export interface WorkerConfig {
   baseUrl: string;
@@ -25,22 +29,25 @@ export interface WorkerConfig {
   /** The client's timeout for one refresh (must stay below lockTtlMs). */
   timeoutMs: number;
   backoffMs: number;
+  /** The store's `pollMs` while it waits for another member's rotation; default: the store's own (100 ms). */
+  pollMs?: number;
   pause?: 'after-lock' | 'after-refresh';
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig;
 const now = () => performance.timeOrigin + performance.now();
 const say = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
+const trace = process.env.FLEET_TRACE === '1' ? (event: string) => say({ event, at: now() }) : () => undefined;
 
 let redis: ReturnType<typeof createClient> | undefined;
 let store: TokenStore;
 if (config.store.kind === 'file') {
-  store = new FileTokenStore(config.store.path, { pollMs: 20 });
+  store = new FileTokenStore(config.store.path, { pollMs: config.pollMs });
 } else {
   redis = createClient({ url: config.store.url });
   redis.on('error', () => undefined); // reported through the store's errors
   await redis.connect();
-  store = new RedisTokenStore({ client: redis, key: config.store.key, pollMs: 20 });
+  store = new RedisTokenStore({ client: redis, key: config.store.key, pollMs: config.pollMs });
 }
 
 const pauseHere = (point: WorkerConfig['pause']) => {
@@ -49,19 +56,37 @@ const pauseHere = (point: WorkerConfig['pause']) => {
 
 /** The store, reporting its lock and compare-and-set saves. */
 const observed: TokenStore = {
-  load: () => store.load(),
+  async load() {
+    trace('load>');
+    const stored = await store.load();
+    trace('load<');
+    return stored;
+  },
   save: (token) => store.save(token),
-  waitForChange: (seen, options) => store.waitForChange!(seen, options),
+  async waitForChange(seen, options) {
+    trace('wait>');
+    await store.waitForChange!(seen, options);
+    trace('wait<');
+  },
   async lock(ttlMs: number) {
+    trace('lock>');
     const lock = await store.lock!(ttlMs);
-    if (lock === undefined) return undefined;
+    if (lock === undefined) {
+      trace('nolock');
+      return undefined;
+    }
     say({ event: 'locked', at: now() });
     pauseHere('after-lock');
     const watched: TokenStoreLock = {
       fence: lock.fence,
       renew: () => lock.renew(),
-      release: () => lock.release(),
+      async release() {
+        trace('release>');
+        await lock.release();
+        trace('release<');
+      },
       async saveIf(expected, next) {
+        trace('saveIf>');
         const result = await lock.saveIf(expected, next);
         say({ event: 'saveIf', result, at: now() });
         return result;
@@ -74,6 +99,7 @@ const observed: TokenStore = {
 const inner = clientRefresh({ accountChannel: 'lb', baseUrl: config.baseUrl, timeoutMs: config.timeoutMs, retry: false });
 const refresh: RefreshFunction = Object.assign(
   async (current: Parameters<RefreshFunction>[0]) => {
+    trace('refresh>');
     const result = await inner(current);
     say({ event: 'refreshed', at: now() });
     pauseHere('after-refresh');
@@ -103,7 +129,10 @@ const report = (promise: Promise<string>) =>
     (error: unknown) => say({ event: 'error', phase: 'get', name: (error as Error)?.name, at: now() }),
   );
 
-process.on('SIGUSR1', () => void report(manager.getToken()));
+process.on('SIGUSR1', () => {
+  trace('signal');
+  void report(manager.getToken());
+});
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line === 'get') void report(manager.getToken());
   else if (line === 'invalidate') void report(manager.invalidate(held ?? ''));
@@ -113,9 +142,11 @@ createInterface({ input: process.stdin }).on('line', (line) => {
     void redis?.quit().catch(() => undefined);
   }
 });
-// Warm up as a long-running member would be: the store read and locked once, the HTTP client
-// loaded and connected (GET /warm-up is no operation of the spec: the emulator answers 404).
+// Warm up as a long-running member would be, whose code has run before: the store read and
+// locked once, and the refresh path run once through the client, with WARM_UP_TOKEN, a token the
+// emulator never issued, so it refuses it (401004) and nothing rotates. The tests leave these
+// requests out of their counts (fleetRequests() in harness.ts).
 await store.load();
 await (await store.lock!(config.lockTtlMs))?.release();
-await fetch(`${config.baseUrl}/warm-up`).then((response) => response.arrayBuffer(), () => undefined);
+await inner({ token: WARM_UP_TOKEN, expiresAt: Date.now() + 3_600_000 }).catch(() => undefined);
 say({ event: 'ready', at: now() });
