@@ -11,7 +11,8 @@
 // and takes commands on stdin, one a line: `get`, `invalidate`, `exit`. SIGUSR1 = `get`.
 // With FLEET_TRACE=1 in its environment it also reports each step of the protocol as it starts
 // and ends (`load>`/`load<`, `lock>`/`nolock`, `wait>`/`wait<`, `refresh>`, `saveIf>`,
-// `release>`/`release<`, `signal`), for timelines of a rotation; the tests do not set it.
+// `release>`/`release<`, `signal`, and `cpu` used from the signal to the token), for timelines
+// of a rotation; the tests do not set it.
 // `pause` stops the process itself (SIGSTOP) right after taking the lock, or right after its
 // refresh came back, for the paused-holder proofs; the test sends SIGCONT.
 import { createInterface } from 'node:readline';
@@ -131,7 +132,11 @@ const report = (promise: Promise<string>) =>
 
 process.on('SIGUSR1', () => {
   trace('signal');
-  void report(manager.getToken());
+  const cpu = process.cpuUsage();
+  void report(manager.getToken()).then(() => {
+    const used = process.cpuUsage(cpu);
+    trace(`cpu user ${(used.user / 1000).toFixed(1)} sys ${(used.system / 1000).toFixed(1)} ms`);
+  });
 });
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line === 'get') void report(manager.getToken());
