@@ -19,6 +19,7 @@ export function isEpochMs(value: unknown): value is number {
  * a Date from another realm.
  */
 export function dateMs(value: unknown): number | undefined {
+  if (typeof value !== 'object' || value === null) return undefined; // a primitive (the usual string): no TypeError thrown and caught per call
   try {
     return Date.prototype.getTime.call(value);
   } catch {

@@ -178,6 +178,15 @@ describe('middleware on client.api', () => {
     expect(isRequest).toBe(true);
   });
 
+  it('without middleware, signs the UTF-8 bytes it sends, beyond ASCII too', async () => {
+    const client = createTokenClient({ ...base, ...keys, baseUrl: server.url });
+    await client.refreshToken({ ...input, aaid: '账户-20001-ü' });
+    const sent = server.requests.at(-1)!;
+    expect(JSON.parse(sent.body.toString('utf8'))).toMatchObject({ aaid: '账户-20001-ü' });
+    const signature = String(sent.headers['x-api-signature']).split('Signature=')[1];
+    expect(signature).toBe(expectedSignature(sent, keys.accessToken, keys.appKey, keys.appSecret));
+  });
+
   it('may return a changed Request: its bytes are the ones sent and signed', async () => {
     const client = createTokenClient({ ...base, ...keys, baseUrl: server.url });
     const changed = '{"aaid":"20002","expired_at":"2099-02-02T00:00:00.000Z"}';

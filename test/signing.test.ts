@@ -3,7 +3,7 @@
 // variants (node:crypto for Node, Web Crypto elsewhere) against a reference built on node:crypto.
 import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { signingCrypto as nodeCrypto } from '../src/client/crypto/node.js';
 import { signingCrypto as webCrypto } from '../src/client/crypto/web.js';
 import { createSigner, type SignedRequest } from '../src/client/signing.js';
@@ -52,7 +52,7 @@ describe('request signing', () => {
       method: fc.constantFrom('GET', 'POST'),
       path: fc.webPath(),
       query: fc.webQueryParameters(),
-      body: fc.option(fc.uint8Array({ maxLength: 300 }), { nil: undefined }),
+      body: fc.option(fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 100 })), { nil: undefined }),
       accessToken: text,
       timestamp: fc.integer({ min: 0, max: 2 ** 32 }),
     });
@@ -78,13 +78,29 @@ describe('the crypto variants (node:crypto in Node, Web Crypto elsewhere)', () =
       fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), fc.string({ unit: 'binary', minLength: 1, maxLength: 100 }), fc.string({ unit: 'binary' }), async (bytes, secret, message) => {
         const sha1 = createHash('sha1').update(bytes).digest('hex');
         const hmac = createHmac('sha256', secret).update(message).digest('hex');
+        const sha1OfText = createHash('sha1').update(message, 'utf8').digest('hex');
         for (const variant of [nodeCrypto, webCrypto]) {
           expect(await variant.sha1Hex(bytes)).toBe(sha1);
+          expect(await variant.sha1Hex(message)).toBe(sha1OfText); // a string: its UTF-8 bytes
           expect(await variant.hmacSha256(secret)(message)).toBe(hmac);
         }
       }),
       { numRuns: 300, examples: lengths.map((bytes) => [bytes, 'k', 'm']) },
     );
+  });
+
+  it('node:crypto without crypto.hash (older runtimes of the node condition) falls back to createHash', async () => {
+    vi.resetModules();
+    const createHashSpy = vi.fn(createHash);
+    vi.doMock('node:crypto', async (importOriginal) => ({ ...(await importOriginal<typeof import('node:crypto')>()), hash: undefined, createHash: createHashSpy }));
+    try {
+      const { signingCrypto } = await import('../src/client/crypto/node.js');
+      expect(signingCrypto.sha1Hex('abc')).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
+      expect(createHashSpy).toHaveBeenCalledWith('sha1');
+    } finally {
+      vi.doUnmock('node:crypto');
+      vi.resetModules();
+    }
   });
 
   it('node:crypto signs synchronously: no thread-pool round trip per call', () => {

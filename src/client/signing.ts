@@ -6,7 +6,6 @@
 import { signingCrypto } from '#crypto';
 
 const SIGNED_HEADERS = 'authorization;x-api-key;x-timestamp';
-const encoder = new TextEncoder();
 
 export interface SignedRequest {
   method: string;
@@ -14,8 +13,8 @@ export interface SignedRequest {
   path: string;
   /** The query string exactly as sent: percent-encoded, without `?`; '' when none. */
   query: string;
-  /** The exact body bytes sent; undefined when there is no body. */
-  body: Uint8Array<ArrayBuffer> | undefined;
+  /** The exact body sent (a string: its UTF-8 bytes, as fetch sends it); undefined when there is no body. */
+  body: Uint8Array<ArrayBuffer> | string | undefined;
   accessToken: string;
   /** Unix seconds. */
   timestamp: number;
@@ -36,7 +35,7 @@ export function createSigner(appKey: string, appSecret: string): Signer {
         `authorization:${accessToken}\nx-api-key:${appKey}\nx-timestamp:${timestamp}\n` +
         `|${SIGNED_HEADERS}|`;
       if (body !== undefined) canonical += await signingCrypto.sha1Hex(body);
-      const signature = await hmac(`HMAC-SHA256|${await signingCrypto.sha1Hex(encoder.encode(canonical))}`);
+      const signature = await hmac(`HMAC-SHA256|${await signingCrypto.sha1Hex(canonical)}`);
       return {
         'X-Api-Key': appKey,
         'X-Timestamp': String(timestamp),

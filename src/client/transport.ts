@@ -65,7 +65,6 @@ export interface TransportOptions {
 }
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
-const encoder = new TextEncoder();
 
 /**
  * One call of `refreshToken`/`refreshAccessToken`: it has a deadline, and it reads a 2xx body
@@ -85,7 +84,7 @@ export function createTransport(options: TransportOptions) {
 
   return async function send(input: EdgeRequest | Request, limits?: CallLimits): Promise<Response> {
     const { url, method, headers, signal } = input;
-    const body = await bytesOf(input); // serialized once: these bytes are hashed and sent
+    const body = await bodyOf(input); // serialized once: what is hashed is what is sent
     const started = now();
     let lastTimestamp = 0;
     for (let attempt = 0; ; attempt++) {
@@ -126,10 +125,15 @@ export function createTransport(options: TransportOptions) {
   };
 }
 
-async function bytesOf(input: EdgeRequest | Request): Promise<Uint8Array<ArrayBuffer> | undefined> {
+/**
+ * The body as it will be sent: a string stays a string (fetch sends its UTF-8 bytes, and the
+ * signature hashes the same; encoding it here would cost fetch a second copy), anything else
+ * becomes its bytes.
+ */
+async function bodyOf(input: EdgeRequest | Request): Promise<Uint8Array<ArrayBuffer> | string | undefined> {
   if (input instanceof EdgeRequest) {
     if (input.body === null) return undefined;
-    if (typeof input.body === 'string') return encoder.encode(input.body);
+    if (typeof input.body === 'string') return input.body;
     return new Uint8Array(await new Response(input.body).arrayBuffer());
   }
   return input.body === null ? undefined : new Uint8Array(await input.arrayBuffer());

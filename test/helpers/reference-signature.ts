@@ -7,8 +7,8 @@ export interface ReferenceRequest {
   path: string;
   /** As sent, without `?`. */
   query: string;
-  /** The exact bytes sent; undefined when there is no body. */
-  body: Uint8Array | undefined;
+  /** The exact body sent (a string: its UTF-8 bytes); undefined when there is no body. */
+  body: Uint8Array | string | undefined;
   accessToken: string;
   appKey: string;
   appSecret: string;

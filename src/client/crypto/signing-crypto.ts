@@ -3,8 +3,8 @@
 export interface SigningCrypto {
   /** Which implementation this is: `node:crypto` or `web-crypto`. */
   readonly runtime: 'node:crypto' | 'web-crypto';
-  /** Lowercase hex SHA-1 of `bytes`. */
-  sha1Hex(bytes: Uint8Array<ArrayBuffer>): string | Promise<string>;
+  /** Lowercase hex SHA-1 of `data` (a string: of its UTF-8 bytes). */
+  sha1Hex(data: Uint8Array<ArrayBuffer> | string): string | Promise<string>;
   /** A keyed HMAC-SHA256 (lowercase hex) of a UTF-8 message, the secret held as the runtime allows. */
   hmacSha256(secret: string): (message: string) => string | Promise<string>;
 }

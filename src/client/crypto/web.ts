@@ -6,7 +6,7 @@ const encoder = new TextEncoder();
 
 export const signingCrypto: SigningCrypto = {
   runtime: 'web-crypto',
-  sha1Hex: async (bytes) => hex(await crypto.subtle.digest('SHA-1', bytes)),
+  sha1Hex: async (data) => hex(await crypto.subtle.digest('SHA-1', typeof data === 'string' ? encoder.encode(data) : data)),
   hmacSha256(secret) {
     // Imported once, on first use, as a non-extractable key; the secret string is then dropped.
     let pending: string | undefined = secret;
