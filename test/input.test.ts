@@ -12,7 +12,7 @@ function countingClient(extra: Record<string, unknown> = {}) {
     baseUrl: 'http://127.0.0.1:9',
     now: () => NOW,
     fetch: (async (url: string, init: RequestInit) => {
-      sent.push({ url, body: new TextDecoder().decode(init.body as Uint8Array) });
+      sent.push({ url, body: typeof init.body === 'string' ? init.body : new TextDecoder().decode(init.body as Uint8Array) });
       return new Response('{}');
     }) as typeof fetch,
     ...extra,

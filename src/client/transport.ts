@@ -32,10 +32,12 @@ export class EdgeRequest {
  * `client.api`: openapi-fetch over `fetch` (the transport). A call that no middleware sees
  * is built as an EdgeRequest; once middleware has been registered (`use()`), or when it is
  * given on a call (`middleware`), openapi-fetch builds a real `Request`, as it documents.
+ * `usesMiddleware()`: whether `use()` has registered any (for good: ejecting it all does not
+ * bring the EdgeRequest back).
  */
 export function createApi(options: { baseUrl: string; headers: Record<string, string>; fetch: (request: Request) => Promise<Response> }) {
   const api = createClient<paths>({ ...options, Request: EdgeRequest as unknown as typeof Request });
-  let registered = false; // for good: ejecting middleware does not bring the EdgeRequest back
+  let registered = false;
   const use = api.use;
   api.use = (...middleware) => {
     registered ||= middleware.some(Boolean);
@@ -51,7 +53,7 @@ export function createApi(options: { baseUrl: string; headers: Record<string, st
   for (const method of ['GET', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'HEAD', 'PATCH', 'TRACE']) {
     untyped[method] = (url, init) => untyped.request(method, url, init);
   }
-  return api;
+  return { api, usesMiddleware: () => registered };
 }
 
 type CallInit = { middleware?: Middleware[]; Request?: typeof Request };
