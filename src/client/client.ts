@@ -16,8 +16,8 @@ import {
   type RefreshTokenInput,
 } from './refresh-input.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-import { createSigner, type Signer } from './signing.js';
-import { createApi, createTransport, DEFAULT_MAX_RESPONSE_BYTES, EdgeRequest, isFromTheNetwork, readText } from './transport.js';
+import { createSigner } from './signing.js';
+import { createApi, createTransport, DEFAULT_MAX_RESPONSE_BYTES, EdgeRequest, isFromTheNetwork, readText, type CallLimits } from './transport.js';
 
 /** `Account-Channel`: `lb` (Longbridge / 长桥) or `pspl_sg` (Phillip Securities Singapore / 新加坡辉立). */
 export type AccountChannel = components['schemas']['AccountChannel'];
@@ -121,9 +121,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
   const fetchImpl = (fetchOption as typeof globalThis.fetch | undefined) ?? ((url, init) => globalThis.fetch(url, init));
   const origin = new URL(baseUrl).origin;
 
-  const transportSigningWith = (signing: Signer | undefined) =>
-    createTransport({ fetch: fetchImpl, signer: signing, retry, now: clock, maxResponseBytes });
-  const send = transportSigningWith(signer);
+  const send = createTransport({ fetch: fetchImpl, signer, retry, now: clock, maxResponseBytes });
   // What a server's words are scrubbed of before they become part of an error (src/redact.ts).
   const secrets = [accessToken, appKey as string | undefined, appSecret as string | undefined];
   const baseHeaders = { Authorization: accessToken, 'Content-Type': CONTENT_TYPE };
@@ -158,9 +156,9 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
    * One call: a hard deadline over everything (retries and the body read included), the
    * caller's signal, and our errors. The deadline and the caller's abort settle the call by
    * themselves, even when `fetch` ignores the signal; whatever the work does after that is
-   * dropped (a late reply's body is cancelled by the transport). A signed call gets its own
-   * transport, whose signer remembers every signature it made, so that the reply's message
-   * is scrubbed of them too. `at` is the clock read when the call began: the clock is not read
+   * dropped (a late reply's body is cancelled by the transport). The transport notes every
+   * signature the call sent in `limits.signatures`, so that the reply's message is scrubbed of
+   * them too. `at` is the clock read when the call began: the clock is not read
    * again once a reply is in, so a clock gone bad cannot cost a refresh that went through.
    */
   function call(
@@ -169,11 +167,9 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     at: number,
   ): Promise<RefreshTokenData> {
     if (callerSignal?.aborted) return Promise.reject(callerSignal.reason);
-    const signatures: string[] = [];
-    const sendSigned = signer ? transportSigningWith(recording(signer, signatures)) : send;
     const controller = new AbortController();
-    const limits = { deadline: performance.now() + timeoutMs };
-    const init: CallInit = { signal: controller.signal, fetch: (req: Request) => sendSigned(req, limits) };
+    const limits: CallLimits = { deadline: performance.now() + timeoutMs, signatures: [] };
+    const init: CallInit = { signal: controller.signal, fetch: (req: Request) => send(req, limits) };
     return new Promise<RefreshTokenData>((resolve, reject) => {
       const stop = (reason: unknown) => {
         settle();
@@ -194,7 +190,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
             response.ok ? await readText(response, maxResponseBytes, controller.signal) : error,
             response,
             at,
-            [...secrets, ...signatures],
+            [...secrets, ...limits.signatures],
           ),
         )
         .then(
@@ -249,18 +245,6 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
         signal,
         at,
       );
-    },
-  };
-}
-
-/** `signer`, remembering the hex of every X-Api-Signature it makes in `made`. */
-function recording(signer: Signer, made: string[]): Signer {
-  return {
-    async sign(request) {
-      const headers = await signer.sign(request);
-      const value = headers['X-Api-Signature'];
-      made.push(value.slice(value.lastIndexOf('=') + 1)); // "…, Signature=<hex>"
-      return headers;
     },
   };
 }

@@ -75,6 +75,8 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 export interface CallLimits {
   /** `performance.now()` at which the call times out: a 429 wait that would end later is not taken. */
   deadline: number;
+  /** Filled in by the transport: the hex of every X-Api-Signature the call sent, for scrubbing (src/redact.ts). */
+  signatures: string[];
 }
 
 /** A fetch for openapi-fetch's `fetch` option; a call of our own passes `limits` (see client.ts). */
@@ -88,11 +90,15 @@ export function createTransport(options: TransportOptions) {
     const { url, method, headers, signal } = input;
     const body = await bodyOf(input); // serialized once: what is hashed is what is sent
     const started = now();
+    const target = signer && new URL(url);
     let lastTimestamp = 0;
     for (let attempt = 0; ; attempt++) {
-      if (signer) {
-        lastTimestamp = await freshTimestamp(now, lastTimestamp, signal ?? undefined);
-        const target = new URL(url);
+      if (signer && target) {
+        // Unix seconds, strictly after the last attempt's: a re-signed request never reuses
+        // X-Timestamp (403202). The 429 wait below already reaches the next second; this is
+        // for a clock that moved back.
+        if (Math.floor(now() / 1000) <= lastTimestamp) await sleep((lastTimestamp + 1) * 1000 - now(), signal ?? undefined);
+        lastTimestamp = Math.max(Math.floor(now() / 1000), lastTimestamp + 1);
         const signed = await signer.sign({
           method,
           path: target.pathname,
@@ -101,7 +107,10 @@ export function createTransport(options: TransportOptions) {
           accessToken: headers.get('Authorization') ?? '',
           timestamp: lastTimestamp,
         });
-        for (const [name, value] of Object.entries(signed)) headers.set(name, value);
+        headers.set('X-Api-Key', signed['X-Api-Key']);
+        headers.set('X-Timestamp', signed['X-Timestamp']);
+        headers.set('X-Api-Signature', signed['X-Api-Signature']);
+        limits?.signatures.push(signed['X-Api-Signature'].slice(signed['X-Api-Signature'].lastIndexOf('=') + 1)); // "…, Signature=<hex>"
       }
       let response: Response;
       try {
@@ -139,16 +148,6 @@ async function bodyOf(input: EdgeRequest | Request): Promise<Uint8Array<ArrayBuf
     return new Uint8Array(await new Response(input.body).arrayBuffer());
   }
   return input.body === null ? undefined : new Uint8Array(await input.arrayBuffer());
-}
-
-/** Unix seconds, strictly after `previous`: a re-signed request never reuses X-Timestamp (403202). */
-async function freshTimestamp(now: () => number, previous: number, signal: AbortSignal | undefined): Promise<number> {
-  let ms = now();
-  if (Math.floor(ms / 1000) <= previous) {
-    await sleep((previous + 1) * 1000 - ms, signal);
-    ms = now();
-  }
-  return Math.max(Math.floor(ms / 1000), previous + 1);
 }
 
 const networkFailures = new WeakSet<object>();
