@@ -100,3 +100,21 @@ describe('both ways read a reply alike', () => {
     }
   });
 });
+
+it('a fetch given as an option gets the URL and an init whose body is the JSON text', async () => {
+  const seen: Array<{ url: unknown; body: unknown; method: unknown }> = [];
+  const client = createTokenClient({
+    accessToken: 'TOKEN-direct-0001',
+    accountChannel: 'lb',
+    baseUrl: 'http://127.0.0.1:9',
+    now: () => NOW,
+    fetch: (async (url: unknown, init: RequestInit) => {
+      seen.push({ url, body: init.body, method: init.method });
+      return new Response(success, { headers: { 'Content-Type': 'application/json' } });
+    }) as typeof fetch,
+  });
+  await client.refreshToken({ aaid: '20001', expiredAt: '2027-02-24T12:00:00Z' });
+  expect(seen).toEqual([
+    { url: 'http://127.0.0.1:9/v1/openapi/token/refresh', method: 'POST', body: '{"aaid":"20001","expired_at":"2027-02-24T12:00:00.000Z"}' },
+  ]);
+});
