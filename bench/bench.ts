@@ -1,9 +1,10 @@
 // `npm run bench` (not part of `npm test`): per-call cost of the client against bare fetch and
 // openapi-fetch used plainly, on the reply shapes real servers send (Content-Length, chunked,
-// gzip), unsigned and signed, measured side by side in one run, interleaved, against one
-// loopback server in a separate process (bench/server.mjs). Prints medians with their spread
-// (interquartile range over the rounds) of wall time and this process's CPU per call, and the
-// per-round ratio to bare fetch on the same reply shape; asserts nothing.
+// gzip), unsigned and signed, measured side by side in one run against one loopback server in
+// a separate process (bench/server.mjs), interleaved call by call in random order. For each
+// round it takes each variant's median call (CPU of this process, and wall time) and its mean
+// CPU per call; it prints their medians over the rounds with the interquartile range, and the
+// per-round ratios to bare fetch on the same reply shape; asserts nothing.
 import { execFileSync, fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
