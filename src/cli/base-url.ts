@@ -2,15 +2,14 @@
 // `--base-url`, else LONGBRIDGE_HTTP_URL, else the region (`--region` / `--cn`, else
 // LONGBRIDGE_REGION), else the global host. The older SDKs' LONGPORT_HTTP_URL and
 // LONGPORT_REGION count when the LONGBRIDGE_ name is unset; an empty variable counts as unset.
-import { DEFAULT_BASE_URL } from '../index.js';
+import { REGION_BASE_URLS } from '../index.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-export const GLOBAL_BASE_URL = DEFAULT_BASE_URL;
-/** The spec's second server (test/cli.test.ts checks both against openapi.yaml). */
-export const CN_BASE_URL = 'https://openapi.longbridge.cn';
-export const REGIONS = { global: GLOBAL_BASE_URL, cn: CN_BASE_URL } as const;
-export type Region = keyof typeof REGIONS;
+/** The regions' hosts, from the spec's servers (`x-region`; test/cli.test.ts checks both against openapi.yaml). */
+export const REGIONS = REGION_BASE_URLS;
+export const GLOBAL_BASE_URL = REGIONS.global;
+export const CN_BASE_URL = REGIONS.cn;
 
 export const BASE_URL_ENV = ['LONGBRIDGE_HTTP_URL', 'LONGPORT_HTTP_URL'] as const;
 export const REGION_ENV = ['LONGBRIDGE_REGION', 'LONGPORT_REGION'] as const;
