@@ -1,14 +1,19 @@
-// The server side of request signing, for tests.
-import { createHash, createHmac } from 'node:crypto';
+// The server side of request signing, for tests: the signature a request that arrived should
+// carry, by the reference implementation (test/helpers/reference-signature.ts, node:crypto).
 import type { RecordedRequest } from './loopback-server.js';
+import { referenceSignature } from './reference-signature.js';
 
-/** An independent implementation (node:crypto) of the server's check of X-Api-Signature. */
+/** The hex X-Api-Signature the server expects for `request`, as it arrived. */
 export function expectedSignature(request: RecordedRequest, token: string, appKey: string, appSecret: string): string {
-  const [path, query = ''] = request.url.split('?');
-  let canonical =
-    `${request.method}|${path}|${query}|authorization:${token}\nx-api-key:${appKey}\nx-timestamp:${request.headers['x-timestamp']}\n` +
-    '|authorization;x-api-key;x-timestamp|';
-  if (request.body.length > 0) canonical += createHash('sha1').update(request.body).digest('hex');
-  const stringToSign = `HMAC-SHA256|${createHash('sha1').update(canonical).digest('hex')}`;
-  return createHmac('sha256', appSecret).update(stringToSign).digest('hex');
+  const [path = '', query = ''] = request.url.split('?');
+  return referenceSignature({
+    method: request.method,
+    path,
+    query,
+    body: request.body.length > 0 ? request.body : undefined,
+    accessToken: token,
+    appKey,
+    appSecret,
+    timestamp: String(request.headers['x-timestamp']),
+  });
 }
