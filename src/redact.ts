@@ -12,14 +12,32 @@ export const REDACTED = '<redacted>';
 export const MIN_SCRUBBED_LENGTH = 8;
 
 /**
- * `text` with every secret replaced by `<redacted>`, longest first; `undefined` when the text
- * holds a secret too short to replace safely, so the caller must withhold the whole text.
- * Empty and missing secrets are ignored.
+ * `text` with every secret replaced by `<redacted>`, longest first, in each form a server may
+ * echo it in (see `formsOf`); `undefined` when the text holds a secret too short to replace
+ * safely, so the caller must withhold the whole text. Empty and missing secrets are ignored.
  */
 export function scrubSecrets(text: string, secrets: Iterable<string | undefined>): string | undefined {
-  const present = [...secrets].filter((secret): secret is string => typeof secret === 'string' && secret !== '' && text.includes(secret));
+  const present = [...secrets]
+    .flatMap((secret) => (typeof secret === 'string' && secret !== '' ? formsOf(secret) : []))
+    .filter((form) => text.includes(form));
   if (present.some((secret) => secret.length < MIN_SCRUBBED_LENGTH)) return undefined;
   return present.sort((a, b) => b.length - a.length).reduce((out, secret) => out.split(secret).join(REDACTED), text);
+}
+
+/**
+ * A secret as it is, and as a server may echo it: percent-encoded (in a URL or a form),
+ * JSON-escaped, and base64 of the whole secret (with or without padding, standard or URL-safe),
+ * as in an echoed Basic or signed header.
+ */
+function formsOf(secret: string): string[] {
+  const forms = [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)];
+  try {
+    const base64 = btoa(secret).replace(/=+$/, ''); // credentials are Latin-1 (src/credential.ts)
+    forms.push(base64, base64.replace(/\+/g, '-').replace(/\//g, '_'));
+  } catch {
+    // not Latin-1: no base64 form
+  }
+  return forms;
 }
 
 /** As `scrubSecrets`, with `withheld` in place of a text that could not be scrubbed safely. */

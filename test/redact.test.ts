@@ -9,6 +9,23 @@ describe('scrubSecrets', () => {
     expect(scrubSecrets(`a ${longer} b ${token} c ${token}`, [token, longer])).toBe(`a ${REDACTED} b ${REDACTED} c ${REDACTED}`);
   });
 
+  it('replaces a secret echoed percent-encoded, JSON-escaped or in base64 (padded or not, URL-safe too)', () => {
+    const secret = 'tok+/=?&"\\ü-1234567890>>>?';
+    const base64 = Buffer.from(secret, 'latin1').toString('base64');
+    const echoes = [
+      `url ${encodeURIComponent(secret)} end`,
+      `json ${JSON.stringify(secret)} end`,
+      `basic ${base64} end`,
+      `basic ${base64.replace(/=+$/, '')} end`,
+      `url-safe ${Buffer.from(secret, 'latin1').toString('base64url')} end`,
+    ];
+    for (const echo of echoes) {
+      const out = scrubSecrets(echo, [secret]);
+      expect(out, echo).toContain(REDACTED);
+      expect(out, echo).not.toMatch(/tok|1234567890|dG9r/);
+    }
+  });
+
   it('leaves a text without secrets as it is, and ignores empty or missing secrets', () => {
     expect(scrubSecrets('code 401004: token invalid', ['', undefined, 'not-in-text-123'])).toBe('code 401004: token invalid');
   });
