@@ -106,6 +106,15 @@ describe('FileTokenStore', () => {
     });
   });
 
+  it('reads a file longer than one read whole (load reads 16 kB at once)', async () => {
+    await mkdir(dir, { recursive: true });
+    const text = `${JSON.stringify({ version: 1, token: SECRET, expiresAt: new Date(EXPIRES).toISOString() })}${' '.repeat(40_000)}\n`;
+    await writeFile(file, text);
+    expect(await new FileTokenStore(file).load()).toEqual({ token: SECRET, expiresAt: EXPIRES });
+    await writeFile(file, `${text.slice(0, -1)}x`); // the end is read too
+    expect(await rejectionOf(new FileTokenStore(file).load())).toMatchObject({ reason: 'corrupt' });
+  });
+
   it('an unreadable path gives TokenStoreError "read-failed" with the path and the error code', async () => {
     await mkdir(dir, { recursive: true });
     await symlink(file, file); // a link to itself: ELOOP, even for root

@@ -20,6 +20,8 @@ const FORMAT_VERSION = 1;
 const LOCK_FORMAT_VERSION = 1;
 /** A fencing value: 128 random bits in hex; also the name of the holder's folder in the lock. */
 const FENCE = /^[0-9a-f]{32}$/;
+/** What `load` reads at once; a token file is a few hundred bytes. */
+const READ_CHUNK = 16 * 1024;
 /** How often a waiting member looks at the file when no change event came. */
 export const DEFAULT_POLL_MS = 100;
 
@@ -58,8 +60,10 @@ export interface FileTokenStoreOptions {
  *     next.tmp                  the holder's next token file, renamed over <file> to save
  * ```
  *
- * - take: build `<file>.lock-<fence>.new/<fence>/owner.json`, then rename that folder to
- *   `<file>.lock` (refused while `<file>.lock` holds a fence folder; replaces an empty one);
+ * - take: look first (while `<file>.lock` holds a fence folder with a live lease, build
+ *   nothing: waiting members would wake for it in vain); build
+ *   `<file>.lock-<fence>.new/<fence>/owner.json`, then rename that folder to `<file>.lock`
+ *   (refused while `<file>.lock` holds a fence folder; replaces an empty one);
  * - lease: the fence folder's mtime plus `ttlMs`; the holder renews by setting its mtime
  *   (`utimes`); a lease that ran out is broken by renaming that fence folder out of the lock;
  * - save (compare-and-set): the file must still hold the token read under the lock, then the
@@ -108,14 +112,27 @@ export class FileTokenStore implements TokenStore {
     try {
       // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
       handle = await open(this.path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-      if (!(await handle.stat()).isFile()) {
+      // The check and the first read at once (one trip to the thread pool, not three): a
+      // waiting member reads the file on every wake-up. The read is bounded, so a device
+      // is refused by the check whatever it gives.
+      const [info, head] = await Promise.allSettled([handle.stat(), handle.read(Buffer.alloc(READ_CHUNK), 0, READ_CHUNK, 0)]);
+      if (info.status === 'rejected') throw info.reason;
+      if (!info.value.isFile()) {
         throw new TokenStoreError(
           'not-a-file',
           `the token file ${this.path} is not a regular file (a FIFO, a device or a folder); point the store at a file path`,
           { path: this.path },
         );
       }
-      text = await handle.readFile('utf8');
+      if (head.status === 'rejected') throw head.reason;
+      const chunks = [head.value.buffer.subarray(0, head.value.bytesRead)];
+      // Longer than any token file: read the rest.
+      for (let at = head.value.bytesRead, last = at; last === READ_CHUNK; at += last) {
+        const { bytesRead, buffer } = await handle.read(Buffer.alloc(READ_CHUNK), 0, READ_CHUNK, at);
+        chunks.push(buffer.subarray(0, bytesRead));
+        last = bytesRead;
+      }
+      text = Buffer.concat(chunks).toString('utf8');
     } catch (error) {
       if (error instanceof TokenStoreError) throw error;
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -146,9 +163,13 @@ export class FileTokenStore implements TokenStore {
       const state = await this.#inspect(ttlMs);
       if (state.kind === 'held') return undefined;
       if (state.kind === 'stale') await this.#breakLease(state.fence);
-      await mkdir(dirname(this.path), { recursive: true, mode: DIR_MODE });
       staged = true;
-      await mkdir(join(staging, fence), { recursive: true, mode: DIR_MODE });
+      await mkdir(staging, { mode: DIR_MODE }).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+        await mkdir(dirname(this.path), { recursive: true, mode: DIR_MODE }); // the file's folder is not there yet
+        await mkdir(staging, { mode: DIR_MODE });
+      });
+      await mkdir(join(staging, fence), { mode: DIR_MODE });
       const owner = { version: LOCK_FORMAT_VERSION, pid: process.pid, host: hostname(), ttlMs, acquiredAt: new Date().toISOString() };
       await writeFile(join(staging, fence, 'owner.json'), `${JSON.stringify(owner)}\n`, { mode: FILE_MODE });
       for (let attempt = 0; attempt < 3; attempt++) {
@@ -176,8 +197,8 @@ export class FileTokenStore implements TokenStore {
 
   /**
    * Resolves when the file no longer holds `seen` or the lock is free (or its lease ran
-   * out), after `timeoutMs`, or when `signal` aborts. Watches the folder, and looks every
-   * `pollMs` too. Never rejects.
+   * out), after `timeoutMs`, or when `signal` aborts. Watches the folder (for the file, the
+   * lock folder and a fence folder leaving it), and looks every `pollMs` too. Never rejects.
    */
   waitForChange(seen: string | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
     const name = basename(this.path);
@@ -317,8 +338,7 @@ export class FileTokenStore implements TokenStore {
     let handle: FileHandle | undefined;
     try {
       handle = await open(temp, 'w', FILE_MODE);
-      await handle.chmod(FILE_MODE);
-      await handle.writeFile(this.#format(record), 'utf8');
+      await Promise.all([handle.chmod(FILE_MODE), handle.writeFile(this.#format(record), 'utf8')]);
       await handle.sync();
       await handle.close();
       handle = undefined;
@@ -429,7 +449,7 @@ async function syncDirectory(dir: string, path: string): Promise<void> {
       cause: error,
     });
   } finally {
-    await handle?.close().catch(() => undefined);
+    void handle?.close().catch(() => undefined); // nothing depends on it: not waited for
   }
 }
 
