@@ -215,6 +215,13 @@ describe('faults of the connection', () => {
     const error = await client({ baseUrl: closed.url }).refreshToken(input).catch((e: unknown) => (thrown.push(e), e));
     expect(error).toMatchObject({ name: 'NetworkError', mayHaveReachedServer: false });
   });
+
+  it("a refusal as Bun reports it (the code on the TypeError itself, no cause) → the request never left", async () => {
+    const bunRefusal = Object.assign(new TypeError('ECONNREFUSED: Unable to connect. Is the computer able to access the url?'), { code: 'ECONNREFUSED' });
+    const refused = createTokenClient({ accessToken: 'TOKEN-faults-bun', accountChannel: 'lb', baseUrl: 'http://127.0.0.1:9', fetch: async () => Promise.reject(bunRefusal) });
+    const error = await refused.refreshToken(input).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'NetworkError', mayHaveReachedServer: false, message: expect.stringContaining('ECONNREFUSED') });
+  });
 });
 
 describe('secrets', () => {

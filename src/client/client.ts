@@ -261,7 +261,9 @@ const TLS_FAILURE =
 function networkFailure(error: unknown, origin: string): unknown {
   if (!(error instanceof TypeError)) return error;
   const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
-  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  // Node puts the code on `cause`; Bun on the TypeError itself.
+  const ownCode = (error as { code?: unknown }).code;
+  const code = typeof cause?.code === 'string' ? cause.code : typeof ownCode === 'string' ? ownCode : undefined;
   const why = code ?? String(cause?.message ?? error.message);
   // fetch refuses blocked ports ("bad port") before connecting.
   const neverSent = code ? NEVER_SENT.has(code) || TLS_FAILURE.test(code) : cause?.message === 'bad port';
