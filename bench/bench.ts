@@ -1,7 +1,7 @@
 // `npm run bench` (not part of `npm test`): per-call cost of the client against bare fetch and
 // openapi-fetch used plainly, on the reply shapes real servers send (Content-Length, chunked,
 // gzip), unsigned and signed, measured side by side in one run against one loopback server in
-// a separate process (bench/server.mjs), interleaved call by call in random order. For each
+// a separate process (bench/server.mjs), interleaved in short blocks in random order. For each
 // round it takes each variant's median call (CPU of this process, and wall time) and its mean
 // CPU per call; it prints their medians over the rounds with the interquartile range, and the
 // per-round ratios to bare fetch on the same reply shape; asserts nothing.
@@ -14,6 +14,11 @@ import { clientRefresh, createTokenClient, TokenManager } from '../src/index.js'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
 const CALLS = Number(process.env.BENCH_CALLS ?? 200); // per variant per round
+// Consecutive calls of one variant per turn. 1 alternates variants call by call: each variant's
+// own code (signing is only the signed variant's) then runs with the caches its four rivals
+// left behind, while undici's fetch, shared by all five, stays warm; that is no user's process.
+const BLOCK = Number(process.env.BENCH_BLOCK ?? 20);
+if (!Number.isInteger(BLOCK) || BLOCK < 1 || CALLS % BLOCK !== 0) throw new Error(`BENCH_BLOCK must be a whole number that divides BENCH_CALLS (${CALLS}), got ${process.env.BENCH_BLOCK}`);
 const root = fileURLToPath(new URL('..', import.meta.url));
 execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'ignore' }); // the cold-import rows import dist/
 
@@ -63,13 +68,14 @@ for (const [shape, segment] of Object.entries(SHAPES) as Array<[Shape, string]>)
   }
 }
 for (const { run } of runs.values()) for (let i = 0; i < 50; i++) await run(); // warm up
-// Interleaved call by call: within a round, each shape's variants take turns, one call each,
-// in a fresh random order per turn (a fixed rotation would always put the same variant after
-// the same one, and a call after its own code path runs warmer). Drift in the machine's speed
-// (load, frequency) so falls on every variant alike. Each call's CPU and wall time is read
-// around it. Per round and variant two figures: the median call (the typical call's own work)
-// and the mean (everything, GC and background threads included, which land on whichever call
-// is running: heavy-tailed, so it needs far more rounds to settle).
+// Interleaved in blocks: within a round, each shape's variants take turns, BLOCK calls each
+// (about 15 ms), in a fresh random order per turn (a fixed rotation would always put the same
+// variant after the same one). Drift in the machine's speed (load, frequency) so falls on every
+// variant alike, and each variant runs as in a process that makes that call: its own code warm.
+// Each call's CPU and wall time is read around it. Per round and variant two figures: the
+// median call (the typical call's own work; a block's first, colder call does not move it) and
+// the mean (everything, GC and background threads included, which land on whichever call is
+// running: heavy-tailed, so it needs far more rounds to settle).
 let seed = 0x2545f491;
 const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
 const shuffled = <T>(items: T[]) => {
@@ -84,8 +90,8 @@ for (let round = 0; round < ROUNDS; round++) {
   for (const shape of shuffled([...shapes])) {
     const entries = [...runs.values()].filter((entry) => entry.shape === shape);
     const calls = entries.map(() => ({ cpu: [] as number[], wall: [] as number[] }));
-    for (let i = 0; i < CALLS; i++) {
-      for (const at of shuffled(entries.map((_, k) => k))) {
+    for (let turn = 0; turn < CALLS / BLOCK; turn++) {
+      for (const at of shuffled(entries.map((_, k) => k))) for (let i = 0; i < BLOCK; i++) {
         const cpu0 = process.cpuUsage();
         const t0 = process.hrtime.bigint();
         await entries[at]!.run();
@@ -107,7 +113,7 @@ const spread = (xs: number[], digits: number) => `${quantile(xs, 0.25).toFixed(d
 const cell = (xs: number[], digits: number, width: number) => `${median(xs).toFixed(digits)} (${spread(xs, digits)})`.padStart(width);
 
 console.log(`per call (µs), client-process CPU and wall: median (interquartile range) over ${ROUNDS} rounds of ${CALLS} calls per variant,`);
-console.log('interleaved call by call in random order. cpu: the median call of a round; cpu mean: all CPU of the round per call.');
+console.log(`interleaved in random order, ${BLOCK === 1 ? 'call by call' : `${BLOCK} calls of a variant at a time`}. cpu: the median call of a round; cpu mean: all CPU of the round per call.`);
 console.log('ratios: per round, to bare fetch on the same reply shape. Target (issue 12) on the median over rounds of the cpu ratio.');
 for (const shape of Object.keys(SHAPES) as Shape[]) {
   const base = runs.get(`${shape}\tbare fetch (same bytes)`)!;
