@@ -73,6 +73,16 @@ describe('rotate', () => {
     expect(emulator.refreshes).toBe(1);
   });
 
+  it('two runs at once: only the run whose refresh reached the server says "rotated"; the other says "already rotated" (or "not due" when it read the file after)', async () => {
+    await seedFile(emulator.initialToken, emulator.initialExpiresAt);
+    const runs = await Promise.all([rotate([]), rotate([])]);
+    expect(runs.map((run) => run.code)).toEqual([EXIT.ok, EXIT.ok]);
+    const outcomes = runs.map((run) => (JSON.parse(run.stdout) as { outcome: string }).outcome).sort();
+    expect(emulator.refreshes).toBe(1);
+    expect(outcomes.filter((outcome) => outcome === 'rotated')).toHaveLength(1);
+    expect(['already rotated', 'not due']).toContain(outcomes.find((outcome) => outcome !== 'rotated'));
+  });
+
   it('two runs at once on one file take the store\'s lock: one refresh, both print the token the file holds', async () => {
     await seedFile(emulator.initialToken, emulator.initialExpiresAt);
     const runs = await Promise.all([rotate(['--output', 'token']), rotate(['--output', 'token'])]);

@@ -25,9 +25,10 @@ Commands:
                    refreshes with the live form only when the token expires within
                    --if-expires-within D (default ${DEFAULT_ROTATE_WINDOW}), under the store's lock, and saves the new
                    token to PATH atomically before printing it. --output json (default) prints
-                   {"outcome": "rotated"|"not due", "token", "expired_at", "token_file"}; --output token
-                   prints the token alone and the outcome as a line on stderr. Both exit 0. A file
-                   holding a raw token is converted once: give --expires-at ISO (its expiry).
+                   {"outcome": "rotated"|"already rotated"|"not due", "token", "expired_at",
+                   "token_file"} ("already rotated": another process rotated it meanwhile); --output
+                   token prints the token alone and the outcome as a line on stderr. Both exit 0. A
+                   file holding a raw token is converted once: give --expires-at ISO (its expiry).
                    Takes --expires-in, the host flags and --timeout-ms; the token comes only from PATH.
   A successful refresh makes the old token invalid: store the new one before anything else.
 

@@ -22,8 +22,12 @@ import { ignore, written } from './write.js';
 /** `--if-expires-within` when not given: the TokenManager's default refresh window. */
 export const DEFAULT_ROTATE_WINDOW = '7d';
 
-/** What a run did: a field of `--output json`, a line on stderr with `--output token`. */
-export type RotateOutcome = 'rotated' | 'not due';
+/**
+ * What a run did: a field of `--output json`, a line on stderr with `--output token`.
+ * `already rotated`: another process sharing the file rotated the token while this run waited
+ * for the lock; this run sent nothing and reports the file's new token.
+ */
+export type RotateOutcome = 'rotated' | 'already rotated' | 'not due';
 
 export interface RotateOptions {
   tokenFile: string;
@@ -143,8 +147,8 @@ export async function rotate(argv: readonly string[], env: Env, io: CliIo, help:
       if (io.signal?.aborted) throw new Interrupted();
       // From here on Ctrl-C is not obeyed: a refresh cut short would lose the new token.
       const failures: Array<{ error: unknown; phase: TokenErrorContext['phase'] }> = [];
-      const manager = new TokenManager({
-        refresh: clientRefresh({
+      let refreshed = false; // by this run: the manager adopts another process's rotation instead where there is one
+      const refresh = clientRefresh({
           accountChannel: 'lb', // not sent by the live form
           baseUrl: options.refresh.baseUrl,
           fetch: io.fetch ?? proxyAwareFetch(env),
@@ -152,7 +156,13 @@ export async function rotate(argv: readonly string[], env: Env, io: CliIo, help:
           ...(options.refresh.timeoutMs !== undefined ? { timeoutMs: options.refresh.timeoutMs } : {}),
           ...(options.refresh.lifetimeMs !== undefined ? { lifetimeMs: options.refresh.lifetimeMs } : {}),
           now: clock,
-        }),
+        });
+      const manager = new TokenManager({
+        refresh: async (...args) => {
+          const next = await refresh(...args);
+          refreshed = true;
+          return next;
+        },
         store,
         refreshWindowMs: options.windowMs,
         now: clock,
@@ -172,7 +182,7 @@ export async function rotate(argv: readonly string[], env: Env, io: CliIo, help:
         return EXIT['token-file'];
       }
       held = stored;
-      outcome = stored.token === current.token ? 'not due' : 'rotated';
+      outcome = stored.token === current.token ? 'not due' : refreshed ? 'rotated' : 'already rotated';
     }
 
     const expiry = new Date(held.expiresAt).toISOString();
@@ -188,7 +198,9 @@ export async function rotate(argv: readonly string[], env: Env, io: CliIo, help:
       say(
         outcome === 'rotated'
           ? `rotated: ${store.path} now holds a new token, valid until ${expiry}`
-          : `not due: the token in ${store.path} is valid until ${expiry}, later than --if-expires-within from now`,
+          : outcome === 'already rotated'
+            ? `already rotated: another process sharing ${store.path} rotated it; it holds a new token, valid until ${expiry}`
+            : `not due: the token in ${store.path} is valid until ${expiry}, later than --if-expires-within from now`,
       );
     }
     return EXIT.ok;
