@@ -2,23 +2,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createTokenClient, InvalidInputError, TokenManager } from '../src/index.js';
+import { NOW, recordingClient } from './helpers/recording-client.js';
 
-const NOW = Date.parse('2026-11-25T00:00:00Z');
-function countingClient(extra: Record<string, unknown> = {}) {
-  const sent: Array<{ url: string; body: string }> = [];
-  const client = createTokenClient({
-    accessToken: 'T',
-    accountChannel: 'lb',
-    baseUrl: 'http://127.0.0.1:9',
-    now: () => NOW,
-    fetch: (async (url: string, init: RequestInit) => {
-      sent.push({ url, body: typeof init.body === 'string' ? init.body : new TextDecoder().decode(init.body as Uint8Array) });
-      return new Response('{}');
-    }) as typeof fetch,
-    ...extra,
-  });
-  return { client, sent };
-}
+const countingClient = (extra: Record<string, unknown> = {}) => recordingClient(extra, () => new Response('{}'));
 
 describe('refreshToken input', () => {
   it.each([

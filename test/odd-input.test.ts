@@ -5,24 +5,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createTokenClient, InvalidInputError, TokenApiError } from '../src/index.js';
 import { successEnvelope } from './helpers/loopback-server.js';
+import { NOW, recordingClient } from './helpers/recording-client.js';
 
-const NOW = Date.parse('2026-11-25T00:00:00Z');
-
-function clientWith(extra: Record<string, unknown> = {}) {
-  const sent: Array<{ url: string; headers: Headers }> = [];
-  const client = createTokenClient({
-    accessToken: 'T',
-    accountChannel: 'lb',
-    baseUrl: 'http://127.0.0.1:9',
-    now: () => NOW,
-    fetch: (async (url: string, init: RequestInit) => {
-      sent.push({ url, headers: new Headers(init.headers) });
-      return new Response(JSON.stringify(successEnvelope), { headers: { 'Content-Type': 'application/json' } });
-    }) as typeof fetch,
-    ...extra,
-  } as Parameters<typeof createTokenClient>[0] & { accountChannel: 'lb' });
-  return { client, sent };
-}
+const clientWith = (extra: Record<string, unknown> = {}) => recordingClient(extra);
 
 const revoked = (() => {
   const { proxy, revoke } = Proxy.revocable({}, {});
