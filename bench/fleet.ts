@@ -6,6 +6,18 @@
 // token. Prints medians and ratios; asserts nothing. N = 1 is a lone member in the same harness
 // (lock, refresh, save, release, and no one to wait): the rotation's cost without a fleet, so
 // the coordination cost shows on its own ("vs N=1"). The target stays against one refresh.
+//
+// Both sides are measured warm and idle (`warm` in test/fleet/worker.ts). Each worker first runs
+// the rotation's code once, as holder and as waiter, on a scratch store against a private
+// emulator, and says "ready" only once its background work is over (V8 compiles undici's HTTP
+// parser again after the first requests, ~100 ms of CPU a process, which used to fall inside
+// the rotation in every member at once). The yardstick's client is warmed up before the first
+// round, and each round measures it right before the release, with the fleet started and idle
+// (3 refreshes a round).
+//
+// FLEET_TRACE=1 also prints, for the median round of each size, every member's phases (ms):
+// when its signal handler ran, its store reads, its lock attempt, its wait for the holder, its
+// refresh and save (the holder), when it held the new token, and the CPU it used meanwhile.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +33,7 @@ import { clock, median, release, startFleet } from '../test/fleet/harness.js';
 import type { WorkerConfig } from '../test/fleet/worker.js';
 
 const ROUNDS = Number(process.env.BENCH_FLEET_ROUNDS ?? 5);
+const TRACE = process.env.FLEET_TRACE === '1'; // passed on to the workers (their environment)
 const SIZES = [1, 2, 4, 8];
 const LATENCY_MS = 20;
 const DAY = 24 * 3600 * 1000;
@@ -30,8 +43,9 @@ const emulator = await startEmulator({ latencyMs: LATENCY_MS });
 const redis = redisServerPath() ? await startRedisServer() : undefined;
 const redisClient = redis ? createClient({ url: redis.url }) : undefined;
 await redisClient?.connect();
+for (let i = 0; i < 10; i++) await oneRefresh(); // warm: its first ones run cold code
 
-/** One warm refresh through the client, in this process: the yardstick. */
+/** One refresh through the client, in this process: the yardstick (warmed up below). */
 async function oneRefresh(): Promise<number> {
   const client = createTokenClient({ accessToken: emulator.issueToken(), accountChannel: 'lb', baseUrl: emulator.url });
   const started = clock();
@@ -39,7 +53,14 @@ async function oneRefresh(): Promise<number> {
   return clock() - started;
 }
 
-async function rotation(kind: 'file' | 'redis', n: number, round: number): Promise<number> {
+interface Round {
+  rotationMs: number;
+  refreshMs: number[];
+  /** Each member's events, `at` relative to the release. */
+  members: Array<Array<Record<string, unknown> & { event: string; at: number }>>;
+}
+
+async function rotation(kind: 'file' | 'redis', n: number, round: number): Promise<Round> {
   let store: TokenStore;
   let config: WorkerConfig['store'];
   if (kind === 'file') {
@@ -52,14 +73,64 @@ async function rotation(kind: 'file' | 'redis', n: number, round: number): Promi
     config = { kind, url: redis!.url, key };
   }
   await store.save({ token: emulator.issueToken(Date.now() + 3 * DAY), expiresAt: Date.now() + 3 * DAY });
-  const workers = await startFleet(n, { baseUrl: emulator.url, store: config, lockTtlMs: 20_000, refreshWindowMs: 7 * DAY, timeoutMs: 10_000, backoffMs: 1_000 });
+  const workers = await startFleet(n, {
+    baseUrl: emulator.url,
+    store: config,
+    lockTtlMs: 20_000,
+    refreshWindowMs: 7 * DAY,
+    timeoutMs: 10_000,
+    backoffMs: 1_000,
+    warm: true,
+  });
   try {
+    // The yardstick, under the same load: the fleet started, idle, about to be released.
+    const refreshMs = [await oneRefresh(), await oneRefresh(), await oneRefresh()];
+    const before = workers.map((worker) => worker.events.length);
     const released = release(workers);
     const held = await Promise.all(workers.map((worker) => worker.next('token')));
-    return Math.max(...held.map((event) => event.at)) - released;
+    const rotationMs = Math.max(...held.map((event) => event.at)) - released;
+    if (TRACE) await Promise.all(workers.map((worker) => worker.child.waitForLine(/"event":"cpu /)));
+    const members = workers.map((worker, i) =>
+      worker.events.slice(before[i]).map((event) => ({ ...(event as unknown as Record<string, unknown>), event: event.event, at: event.at - released })),
+    );
+    return { rotationMs, refreshMs, members };
   } finally {
     for (const worker of workers) worker.child.kill();
   }
+}
+
+/** One line a member: each phase's duration (ms), from its trace events; times after `@` are since the release. */
+function printPhases(round: Round): void {
+  console.log(`        median round: rotation ${round.rotationMs.toFixed(1)} ms; one refresh ${round.refreshMs.map((x) => x.toFixed(1)).join(', ')} ms`);
+  round.members.forEach((events, i) => {
+    const at = (name: string, from = 0) => events.slice(from).find((e) => e.event === name || e.event.startsWith(`${name} `));
+    const span = (start: string, ends: string[], from = 0) => {
+      const a = events.findIndex((e, j) => j >= from && e.event === start);
+      if (a < 0) return undefined;
+      const b = events.findIndex((e, j) => j > a && ends.includes(e.event));
+      return b < 0 ? undefined : { ms: events[b]!.at - events[a]!.at, end: b, how: events[b]!.event };
+    };
+    const parts: string[] = [];
+    parts.push(`signal @${at('signal')?.at.toFixed(1)}`);
+    const read = span('load>', ['load<']);
+    if (read) parts.push(`read ${read.ms.toFixed(1)}`);
+    const lock = span('lock>', ['locked', 'nolock']);
+    if (lock) parts.push(`lock ${lock.ms.toFixed(1)} (${lock.how === 'locked' ? 'got it' : 'taken'})`);
+    const wait = span('wait>', ['wait<']);
+    if (wait) parts.push(`wait ${wait.ms.toFixed(1)} (woke @${events[wait.end]!.at.toFixed(1)})`);
+    const reread = span('load>', ['load<'], (wait ?? lock)?.end ?? 0);
+    if (reread) parts.push(`read ${reread.ms.toFixed(1)}`);
+    const refresh = span('refresh>', ['refreshed']);
+    if (refresh) parts.push(`refresh ${refresh.ms.toFixed(1)}`);
+    const save = span('saveIf>', ['saveIf']);
+    if (save) parts.push(`save ${save.ms.toFixed(1)}`);
+    parts.push(`token @${at('token')?.at.toFixed(1)}`);
+    const cpu = at('cpu');
+    if (cpu) parts.push(`cpu ${String(cpu.cpu)} ms`);
+    const gcs = events.filter((e) => e.event === 'gc' && e.at >= 0 && e.at <= round.rotationMs);
+    if (gcs.length) parts.push(`gc ${gcs.map((e) => `${String(e.ms)} ms @${e.at.toFixed(1)}`).join(', ')}`);
+    console.log(`        member ${i}: ${parts.join(', ')}`);
+  });
 }
 
 try {
@@ -72,17 +143,14 @@ try {
     }
     let lone: number | undefined;
     for (const n of SIZES) {
-      const rotations: number[] = [];
-      const refreshes: number[] = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        refreshes.push(await oneRefresh()); // interleaved, so both see the same machine load
-        rotations.push(await rotation(kind, n, round));
-      }
-      const [r, one] = [median(rotations), median(refreshes)];
+      const rounds: Round[] = [];
+      for (let round = 0; round < ROUNDS; round++) rounds.push(await rotation(kind, n, round));
+      const [r, one] = [median(rounds.map((x) => x.rotationMs)), median(rounds.flatMap((x) => x.refreshMs))];
       lone ??= r;
       console.log(
         `${kind.padEnd(7)} ${String(n).padEnd(3)} ${r.toFixed(1).padStart(11)} ${one.toFixed(1).padStart(16)}   ${`${(r / one).toFixed(2)}x`.padEnd(23)} ${(r / lone).toFixed(2)}x`,
       );
+      if (TRACE) printPhases(rounds.find((x) => x.rotationMs === r) ?? [...rounds].sort((a, b) => a.rotationMs - b.rotationMs)[Math.floor(rounds.length / 2)]!);
     }
   }
 

@@ -10,6 +10,8 @@ import type { WorkerConfig } from './worker.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const LOADER = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const WORKER = join(ROOT, 'test/fleet/worker.ts');
+/** Extra node options for every worker, for diagnosis: e.g. `FLEET_NODE_ARGS=--perf-basic-prof` to profile a rotation with perf. */
+const NODE_ARGS = process.env.FLEET_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 
 export type WorkerEvent =
   | { event: 'ready' | 'locked' | 'refreshed'; at: number }
@@ -31,7 +33,7 @@ export interface Worker {
 export const clock = () => performance.timeOrigin + performance.now();
 
 export function startWorker(config: WorkerConfig): Worker {
-  const child = spawnChild(process.execPath, ['--import', LOADER, WORKER, JSON.stringify(config)], { cwd: ROOT });
+  const child = spawnChild(process.execPath, [...NODE_ARGS, '--import', LOADER, WORKER, JSON.stringify(config)], { cwd: ROOT });
   const events: WorkerEvent[] = [];
   const waiters = new Set<{ accept: (e: WorkerEvent) => boolean; resolve: (e: WorkerEvent) => void }>();
   const parse = (line: string) => {

@@ -38,13 +38,14 @@ beforeAll(async () => {
     redisClient = createClient({ url: redis.url });
     await redisClient.connect();
   }
-  // One refresh through the client, warm, against the same emulator: the yardstick.
+  // One refresh through the client, warm, against the same emulator: the yardstick (its
+  // first refreshes run cold code and are left out, as the workers rehearse theirs).
   const samples: number[] = [];
-  for (let i = 0; i < 7; i++) {
+  for (let i = -5; i < 7; i++) {
     const client = createTokenClient({ accessToken: emulator.issueToken(), accountChannel: 'lb', baseUrl: emulator.url });
     const started = clock();
     await client.refreshAccessToken();
-    samples.push(clock() - started);
+    if (i >= 0) samples.push(clock() - started);
   }
   oneRefreshMs = median(samples);
 }, 60_000);
@@ -92,6 +93,7 @@ describe.each([
         refreshWindowMs: 7 * DAY,
         timeoutMs: 10_000,
         backoffMs: 1_000,
+        warm: true, // rehearsed and idle, as the yardstick is warm
       });
       try {
         const released = release(workers);

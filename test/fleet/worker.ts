@@ -1,7 +1,7 @@
 // One member of a fleet, as its own process: a TokenManager on a shared store (a token file or
 // Redis), refreshing against the emulator. Started by test/fleet/harness.ts with its config as
 // JSON in argv[2]. It reports on stdout, one JSON object a line:
-//   {"event":"ready"}                        set up and warmed up, waiting for SIGUSR1 (the start barrier)
+//   {"event":"ready","settledMs"}            set up and warmed up (with `warm`, also idle), waiting for SIGUSR1 (the start barrier)
 //   {"event":"locked"}                       its store's lock() gave it the lock
 //   {"event":"refreshed"}                    its refresh call came back (the server acted)
 //   {"event":"saveIf","result":"saved"|"changed"|"lost"}
@@ -11,15 +11,22 @@
 // and takes commands on stdin, one a line: `get`, `invalidate`, `exit`. SIGUSR1 = `get`.
 // With FLEET_TRACE=1 in its environment it also reports each step of the protocol as it starts
 // and ends (`load>`/`load<`, `lock>`/`nolock`, `wait>`/`wait<`, `refresh>`, `saveIf>`,
-// `release>`/`release<`, `signal`, and `cpu` used from the signal to the token), for timelines
-// of a rotation; the tests do not set it.
+// `release>`/`release<`, `signal`, and `cpu` used from the signal to the token), each with
+// `cpu`, the ms of CPU the process used since the signal (all its threads), and every garbage
+// collection (`gc`, with its `ms`), for timelines of a rotation (`FLEET_TRACE=1 npm run
+// bench:fleet` prints them); the tests do not set it.
 // `pause` stops the process itself (SIGSTOP) right after taking the lock, or right after its
 // refresh came back, for the paused-holder proofs; the test sends SIGCONT.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { createClient } from 'redis';
 import { clientRefresh, TokenManager, type RefreshFunction, type TokenStore, type TokenStoreLock } from '../../src/index.js';
 import { FileTokenStore } from '../../src/lifecycle/file-token-store.js';
 import { RedisTokenStore } from '../../src/lifecycle/redis-token-store.js';
+import { startEmulator } from '../../src/emulator/emulator.js';
 import { WARM_UP_TOKEN } from './warm-up.js';
 
 export interface WorkerConfig {
@@ -33,12 +40,28 @@ export interface WorkerConfig {
   /** The store's `pollMs` while it waits for another member's rotation; default: the store's own (100 ms). */
   pollMs?: number;
   pause?: 'after-lock' | 'after-refresh';
+  /** For timings: rehearse the rotation's code (see rehearse()), and say "ready" only once the process is idle (see settle()). */
+  warm?: boolean;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig;
 const now = () => performance.timeOrigin + performance.now();
 const say = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
-const trace = process.env.FLEET_TRACE === '1' ? (event: string) => say({ event, at: now() }) : () => undefined;
+/** CPU this process used since the release signal (all its threads), in ms; with FLEET_TRACE=1. */
+let cpuAtSignal: NodeJS.CpuUsage | undefined;
+const cpuMs = () => {
+  if (cpuAtSignal === undefined) return undefined;
+  const used = process.cpuUsage(cpuAtSignal);
+  return Math.round((used.user + used.system) / 100) / 10;
+};
+const tracing = process.env.FLEET_TRACE === '1';
+const trace = tracing ? (event: string) => say({ event, at: now(), cpu: cpuMs() }) : () => undefined;
+if (tracing) {
+  // Garbage collections, so a timeline shows whether one fell inside a rotation.
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) say({ event: 'gc', ms: Math.round(entry.duration * 10) / 10, at: performance.timeOrigin + entry.startTime });
+  }).observe({ entryTypes: ['gc'] });
+}
 
 let redis: ReturnType<typeof createClient> | undefined;
 let store: TokenStore;
@@ -131,8 +154,9 @@ const report = (promise: Promise<string>) =>
   );
 
 process.on('SIGUSR1', () => {
-  trace('signal');
   const cpu = process.cpuUsage();
+  cpuAtSignal = cpu;
+  trace('signal');
   void report(manager.getToken()).then(() => {
     const used = process.cpuUsage(cpu);
     trace(`cpu user ${(used.user / 1000).toFixed(1)} sys ${(used.system / 1000).toFixed(1)} ms`);
@@ -154,4 +178,78 @@ createInterface({ input: process.stdin }).on('line', (line) => {
 await store.load();
 await (await store.lock!(config.lockTtlMs))?.release();
 await inner({ token: WARM_UP_TOKEN, expiresAt: Date.now() + 3_600_000 }).catch(() => undefined);
-say({ event: 'ready', at: now() });
+if (config.warm) {
+  const stuck = setTimeout(() => {
+    throw new Error('the rehearsal of a rotation did not end within 10 s');
+  }, 10_000);
+  await rehearse();
+  clearTimeout(stuck);
+}
+const settledMs = config.warm ? await settle() : undefined;
+say({ event: 'ready', at: now(), settledMs });
+
+/**
+ * Runs the rotation's own code once, as the lock holder and as a waiter, on a scratch store
+ * (a folder of its own, or a Redis key of its own) against a private emulator, so the code the
+ * member runs after the release has run before, as the yardstick's client has: the first run of
+ * a function compiles it, and the waiter's path (fs.watch, a Redis subscriber) was never run by
+ * the warm-up above. Nothing of it reaches the fleet's store or the fleet's emulator.
+ */
+async function rehearse(): Promise<void> {
+  const emulator = await startEmulator();
+  const folder = config.store.kind === 'file' ? await mkdtemp(join(tmpdir(), 'fleet-rehearsal-')) : undefined;
+  const key = `${config.store.kind === 'redis' ? config.store.key : ''}:rehearsal:${process.pid}`;
+  const scratch = (): TokenStore => (folder ? new FileTokenStore(join(folder, 'token.json')) : new RedisTokenStore({ client: redis!, key }));
+  try {
+    const expiresAt = Date.now() + 3 * 24 * 3600 * 1000;
+    await scratch().save({ token: emulator.issueToken(expiresAt), expiresAt });
+    const options = {
+      refresh: clientRefresh({ accountChannel: 'lb', baseUrl: emulator.url, timeoutMs: config.timeoutMs, retry: false }),
+      lockTtlMs: config.lockTtlMs,
+      refreshWindowMs: config.refreshWindowMs,
+    };
+    // The holder: look, lock, look, refresh, save, release.
+    const refreshed = await new TokenManager({ ...options, store: scratch() }).getToken();
+    // A waiter: the lock is taken, it waits for the store to change and takes the successor.
+    const other = await scratch().lock!(config.lockTtlMs);
+    const waiterStore = scratch();
+    const waitForChange = waiterStore.waitForChange!.bind(waiterStore);
+    let waiting!: () => void;
+    const inWait = new Promise<void>((resolve) => (waiting = resolve));
+    waiterStore.waitForChange = (seen, options) => {
+      const done = waitForChange(seen, options);
+      waiting();
+      return done;
+    };
+    const waiter = new TokenManager({ ...options, store: waiterStore }).refreshNow(); // holds the refreshed token, outside its window
+    await inWait;
+    await other!.saveIf(refreshed, { token: emulator.issueToken(expiresAt), expiresAt });
+    await other!.release();
+    await waiter;
+  } finally {
+    await emulator.close();
+    if (folder) await rm(folder, { recursive: true, force: true });
+    else await redis!.sendCommand(['DEL', key]);
+  }
+}
+
+/**
+ * Waits until this process is idle, as a long-running member is between rotations, and
+ * resolves how long that took. The warm-up leaves work running on V8's background threads:
+ * its first requests make V8 compile undici's HTTP parser (WebAssembly) again with TurboFan,
+ * about 100 ms of CPU per process, which without this wait fell inside the rotation, in every
+ * member at once (seen with perf; a fleet of 8 on 2 cores spent 3/4 of its CPU there). Idle:
+ * under 2.5 ms of CPU in each of two consecutive 50 ms intervals; gives up after 20 s.
+ */
+async function settle(): Promise<number> {
+  const started = now();
+  let quiet = 0;
+  let last = process.cpuUsage();
+  while (quiet < 2 && now() - started < 20_000) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const used = process.cpuUsage(last);
+    last = process.cpuUsage();
+    quiet = (used.user + used.system) / 1000 < 2.5 ? quiet + 1 : 0;
+  }
+  return Math.round(now() - started);
+}
