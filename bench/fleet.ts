@@ -34,7 +34,8 @@ import type { WorkerConfig } from '../test/fleet/worker.js';
 
 const ROUNDS = Number(process.env.BENCH_FLEET_ROUNDS ?? 5);
 const TRACE = process.env.FLEET_TRACE === '1'; // passed on to the workers (their environment)
-const SIZES = [1, 2, 4, 8];
+const SIZES = (process.env.BENCH_FLEET_SIZES ?? '1,2,4,8').split(',').map(Number);
+const STORES = (process.env.BENCH_FLEET_STORES ?? 'file,redis').split(',') as Array<'file' | 'redis'>;
 const LATENCY_MS = 20;
 const DAY = 24 * 3600 * 1000;
 
@@ -136,7 +137,7 @@ function printPhases(round: Round): void {
 try {
   console.log(`fleet rotation vs one refresh, emulator at ${LATENCY_MS} ms latency, ${ROUNDS} rounds (medians)`);
   console.log('store   N   rotation ms   one refresh ms   ratio (target <= 1.5)   vs N=1');
-  for (const kind of ['file', 'redis'] as const) {
+  for (const kind of STORES) {
     if (kind === 'redis' && !redis) {
       console.log('redis   -   skipped: redis-server is not installed');
       continue;
