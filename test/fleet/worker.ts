@@ -211,7 +211,13 @@ async function rehearse(): Promise<void> {
     // The holder: look, lock, look, refresh, save, release.
     const refreshed = await new TokenManager({ ...options, store: scratch() }).getToken();
     // A waiter: the lock is taken, it waits for the store to change and takes the successor.
-    const other = await scratch().lock!(config.lockTtlMs);
+    const otherStore = scratch();
+    let other = await otherStore.lock!(config.lockTtlMs);
+    while (other === undefined) {
+      // The holder served its token on its save, before its release: wait until it has released.
+      await otherStore.waitForChange!(refreshed, { timeoutMs: 1_000 });
+      other = await otherStore.lock!(config.lockTtlMs);
+    }
     const waiterStore = scratch();
     const waitForChange = waiterStore.waitForChange!.bind(waiterStore);
     let waiting!: () => void;
@@ -223,8 +229,8 @@ async function rehearse(): Promise<void> {
     };
     const waiter = new TokenManager({ ...options, store: waiterStore }).refreshNow(); // holds the refreshed token, outside its window
     await inWait;
-    await other!.saveIf(refreshed, { token: emulator.issueToken(expiresAt), expiresAt });
-    await other!.release();
+    await other.saveIf(refreshed, { token: emulator.issueToken(expiresAt), expiresAt });
+    await other.release();
     await waiter;
   } finally {
     await emulator.close();
