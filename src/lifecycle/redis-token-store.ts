@@ -187,9 +187,12 @@ export class RedisTokenStore implements TokenStore {
 
   async #moved(seen: string | undefined): Promise<boolean> {
     try {
-      const token = await this.#command('read-failed', 'read', ['HGET', this.key, 'token']);
-      if ((token ?? undefined) !== seen) return true;
-      return Number(await this.#command('read-failed', 'read', ['EXISTS', this.lockKey])) === 0;
+      // Both at once: one round trip (the client pipelines commands sent in the same tick).
+      const [token, locked] = await Promise.all([
+        this.#command('read-failed', 'read', ['HGET', this.key, 'token']),
+        this.#command('read-failed', 'read', ['EXISTS', this.lockKey]),
+      ]);
+      return (token ?? undefined) !== seen || Number(locked) === 0;
     } catch {
       return true; // let the manager read the store and report what is wrong
     }
