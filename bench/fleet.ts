@@ -29,7 +29,7 @@ import { RedisTokenStore } from '../src/lifecycle/redis-token-store.js';
 import type { TokenStore } from '../src/lifecycle/token-store.js';
 import { stopAll } from '../test/helpers/child.js';
 import { redisServerPath, startRedisServer } from '../test/helpers/redis-server.js';
-import { clock, median, release, startFleet } from '../test/fleet/harness.js';
+import { clock, median, release, ROTATION_FLEET, startFleet } from '../test/fleet/harness.js';
 import type { WorkerConfig } from '../test/fleet/worker.js';
 
 const ROUNDS = Number(process.env.BENCH_FLEET_ROUNDS ?? 5);
@@ -74,15 +74,7 @@ async function rotation(kind: 'file' | 'redis', n: number, round: number): Promi
     config = { kind, url: redis!.url, key };
   }
   await store.save({ token: emulator.issueToken(Date.now() + 3 * DAY), expiresAt: Date.now() + 3 * DAY });
-  const workers = await startFleet(n, {
-    baseUrl: emulator.url,
-    store: config,
-    lockTtlMs: 20_000,
-    refreshWindowMs: 7 * DAY,
-    timeoutMs: 10_000,
-    backoffMs: 1_000,
-    warm: true,
-  });
+  const workers = await startFleet(n, { baseUrl: emulator.url, store: config, ...ROTATION_FLEET });
   try {
     // The yardstick, under the same load: the fleet started, idle, about to be released.
     const refreshMs = [await oneRefresh(), await oneRefresh(), await oneRefresh()];

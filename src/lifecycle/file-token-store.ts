@@ -1,7 +1,7 @@
 // Node only (node:fs): published as `longbridge-token-api/file-store`, never re-exported from
 // the client entry, which must run in browsers and edge runtimes.
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, rmdir, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -20,8 +20,6 @@ const FORMAT_VERSION = 1;
 const LOCK_FORMAT_VERSION = 1;
 /** A fencing value: 128 random bits in hex; also the name of the holder's folder in the lock. */
 const FENCE = /^[0-9a-f]{32}$/;
-/** What `load` reads at once; a token file is a few hundred bytes. */
-const READ_CHUNK = 16 * 1024;
 /** How often a waiting member looks at the file when no change event came. */
 export const DEFAULT_POLL_MS = 100;
 
@@ -127,14 +125,7 @@ export class FileTokenStore implements TokenStore {
           { path: this.path },
         );
       }
-      const chunks: Buffer[] = [];
-      // Longer than any token file: read the rest.
-      for (let at = 0, last = READ_CHUNK; last === READ_CHUNK; at += last) {
-        const buffer = Buffer.alloc(READ_CHUNK);
-        last = readSync(fd, buffer, 0, READ_CHUNK, at);
-        chunks.push(buffer.subarray(0, last));
-      }
-      text = Buffer.concat(chunks).toString('utf8');
+      text = readFileSync(fd, 'utf8');
     } catch (error) {
       if (error instanceof TokenStoreError) throw error;
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

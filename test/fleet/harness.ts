@@ -72,6 +72,19 @@ export function startWorker(config: WorkerConfig): Worker {
   };
 }
 
+/**
+ * The fleet a rotation is timed on, the same in `test/fleet/rotation.test.ts` and
+ * `bench/fleet.ts`: a token inside the 7-day window, a lock TTL and timeout far above one
+ * refresh, and members rehearsed and idle before the release (as the yardstick is warm).
+ */
+export const ROTATION_FLEET = {
+  lockTtlMs: 20_000,
+  refreshWindowMs: 7 * 24 * 3600 * 1000,
+  timeoutMs: 10_000,
+  backoffMs: 1_000,
+  warm: true,
+} as const satisfies Partial<WorkerConfig>;
+
 /** Starts `count` workers and resolves once every one is ready (the start barrier). */
 export async function startFleet(count: number, config: WorkerConfig): Promise<Worker[]> {
   const workers = Array.from({ length: count }, () => startWorker(config));

@@ -15,7 +15,7 @@ import { RedisTokenStore } from '../../src/lifecycle/redis-token-store.js';
 import type { StoredToken, TokenStore } from '../../src/lifecycle/token-store.js';
 import { stopAll } from '../helpers/child.js';
 import { redisServerPath, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
-import { clock, median, release, startFleet } from './harness.js';
+import { clock, median, release, ROTATION_FLEET, startFleet } from './harness.js';
 import { fleetRequests } from './warm-up.js';
 import type { WorkerConfig } from './worker.js';
 
@@ -86,15 +86,7 @@ describe.each([
       const initial: StoredToken = { token: emulator.issueToken(Date.now() + 3 * DAY), expiresAt: Date.now() + 3 * DAY };
       await store.save(initial);
       const before = emulator.requests.length;
-      const workers = await startFleet(n, {
-        baseUrl: emulator.url,
-        store: config,
-        lockTtlMs: 20_000,
-        refreshWindowMs: 7 * DAY,
-        timeoutMs: 10_000,
-        backoffMs: 1_000,
-        warm: true, // rehearsed and idle, as the yardstick is warm
-      });
+      const workers = await startFleet(n, { baseUrl: emulator.url, store: config, ...ROTATION_FLEET });
       try {
         const released = release(workers);
         const held = await Promise.all(workers.map((worker) => worker.next('token')));
