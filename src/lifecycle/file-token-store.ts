@@ -1,8 +1,27 @@
 // Node only (node:fs): published as `longbridge-token-api/file-store`, never re-exported from
 // the client entry, which must run in browsers and edge runtimes.
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, rmdir, unlink, utimes, writeFile, type FileHandle } from 'node:fs/promises';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  fsync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  watch,
+  writeFileSync,
+  type FSWatcher,
+} from 'node:fs';
+import { readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { describeValue, InvalidInputError } from '../errors/invalid-input-error.js';
@@ -104,13 +123,14 @@ export class FileTokenStore implements TokenStore {
    * Reads the file; `undefined` when it does not exist. Rejects with TokenStoreError: a path
    * that is not a regular file (a FIFO, a device, a folder) is refused without blocking.
    *
-   * The reads (here and the lock's look) are synchronous system calls: a token file is a few
-   * hundred bytes on a local disk, read in about 0.03 ms of CPU, while the same read through
-   * the thread pool (`fs/promises`: open, stat, read, close) costs about 0.3 ms of CPU. A fleet
-   * reads on every wake-up of every waiting member, at the same moment: measured on 2 cores,
-   * that CPU was what a fleet of 8 queued for. Writes (with their fsyncs) stay asynchronous.
-   * (A file system that stops answering would block the process here; the lock needs a local
-   * POSIX file system anyway.)
+   * System calls that do not wait for the disk run synchronously, here and in the lock and
+   * the saves: reads, `open`, `write` into the page cache, `mkdir`, `rename`, `utimes`. Each
+   * takes a few µs of CPU, while the same call through the thread pool (`fs/promises`) costs
+   * about 0.1 ms of CPU and a wake-up of the event loop, and when 8 members share 2 cores,
+   * every wake-up is a chance to wait for a core: measured, a fleet of 8 queued for exactly
+   * that. The two `fsync`s of a save, which wait for the disk, run on the thread pool, so the
+   * event loop never waits for the disk. (A file system that stops answering would block the
+   * process in the other calls; the lock needs a local POSIX file system anyway.)
    */
   async load(): Promise<StoredToken | undefined> {
     let fd: number | undefined;
@@ -153,28 +173,30 @@ export class FileTokenStore implements TokenStore {
     try {
       // A lock visibly held is left alone: no staging folder, no change in the folder that
       // would wake the members waiting on it.
-      const state = await this.#inspect(ttlMs);
+      const state = this.#inspect(ttlMs);
       if (state.kind === 'held') return undefined;
-      if (state.kind === 'stale') await this.#breakLease(state.fence);
+      if (state.kind === 'stale') this.#breakLease(state.fence);
       staged = true;
-      await mkdir(staging, { mode: DIR_MODE }).catch(async (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error;
-        await mkdir(dirname(this.path), { recursive: true, mode: DIR_MODE }); // the file's folder is not there yet
-        await mkdir(staging, { mode: DIR_MODE });
-      });
-      await mkdir(join(staging, fence), { mode: DIR_MODE });
+      try {
+        mkdirSync(staging, { mode: DIR_MODE });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        mkdirSync(dirname(this.path), { recursive: true, mode: DIR_MODE }); // the file's folder is not there yet
+        mkdirSync(staging, { mode: DIR_MODE });
+      }
+      mkdirSync(join(staging, fence), { mode: DIR_MODE });
       const owner = { version: LOCK_FORMAT_VERSION, pid: process.pid, host: hostname(), ttlMs, acquiredAt: new Date().toISOString() };
-      await writeFile(join(staging, fence, 'owner.json'), `${JSON.stringify(owner)}\n`, { mode: FILE_MODE });
+      writeFileSync(join(staging, fence, 'owner.json'), `${JSON.stringify(owner)}\n`, { mode: FILE_MODE });
       for (let attempt = 0; attempt < 3; attempt++) {
-        if (await this.#install(staging)) {
+        if (this.#install(staging)) {
           staged = false; // the staging folder is the lock now
           const now = new Date();
-          await utimes(join(this.lockPath, fence), now, now);
+          utimesSync(join(this.lockPath, fence), now, now);
           return this.#holding(fence);
         }
-        const again = await this.#inspect(ttlMs);
+        const again = this.#inspect(ttlMs);
         if (again.kind === 'held') return undefined;
-        if (again.kind === 'stale') await this.#breakLease(again.fence);
+        if (again.kind === 'stale') this.#breakLease(again.fence);
       }
       return undefined;
     } catch (error) {
@@ -184,7 +206,7 @@ export class FileTokenStore implements TokenStore {
         cause: error,
       });
     } finally {
-      if (staged) await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+      if (staged) removeQuietly(staging);
     }
   }
 
@@ -223,9 +245,9 @@ export class FileTokenStore implements TokenStore {
   }
 
   /** Moves the staged lock folder into place: `false` while `<file>.lock` holds a fence folder. */
-  async #install(staging: string): Promise<boolean> {
+  #install(staging: string): boolean {
     try {
-      await rename(staging, this.lockPath);
+      renameSync(staging, this.lockPath);
       return true;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -240,7 +262,7 @@ export class FileTokenStore implements TokenStore {
   }
 
   /** The lock's state: free, held by a live lease, or held by a lease that ran out. */
-  async #inspect(ttlMs: number): Promise<{ kind: 'free' } | { kind: 'held' } | { kind: 'stale'; fence: string }> {
+  #inspect(ttlMs: number): { kind: 'free' } | { kind: 'held' } | { kind: 'stale'; fence: string } {
     let entries: string[];
     try {
       entries = readdirSync(this.lockPath);
@@ -270,21 +292,21 @@ export class FileTokenStore implements TokenStore {
   }
 
   /** Breaks a lease that ran out: its fence folder leaves the lock (only one breaker can move it). */
-  async #breakLease(fence: string): Promise<void> {
+  #breakLease(fence: string): void {
     const broken = `${this.lockPath}-${fence}.broken`;
     try {
-      await rename(join(this.lockPath, fence), broken);
+      renameSync(join(this.lockPath, fence), broken);
     } catch {
       return; // released, or broken by another member, just now
     }
-    await rm(broken, { recursive: true, force: true }).catch(() => undefined);
+    removeQuietly(broken);
   }
 
   /** For a waiting member: the file no longer holds `seen`, or the lock is free or its lease ran out. */
   async #moved(seen: string | undefined): Promise<boolean> {
     try {
       if ((await this.load())?.token !== seen) return true;
-      return (await this.#inspect(Number.POSITIVE_INFINITY)).kind !== 'held';
+      return this.#inspect(Number.POSITIVE_INFINITY).kind !== 'held';
     } catch {
       return true; // let the manager read the store and report what is wrong
     }
@@ -303,7 +325,7 @@ export class FileTokenStore implements TokenStore {
       renew: async () => {
         try {
           const now = new Date();
-          await utimes(folder, now, now);
+          utimesSync(folder, now, now);
           return true;
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
@@ -312,6 +334,8 @@ export class FileTokenStore implements TokenStore {
       },
       saveIf: (expected, next) => this.#saveIf(folder, expected, next),
       release: async () => {
+        // Through the thread pool, unlike the other steps: a release comes after the save,
+        // when the callers are being served, and must not run ahead of them.
         const released = `${this.lockPath}-${fence}.released`;
         try {
           await rename(folder, released);
@@ -329,23 +353,14 @@ export class FileTokenStore implements TokenStore {
   async #saveIf(folder: string, expected: string | undefined, next: StoredToken): Promise<SaveIfResult> {
     const record = checkStoredToken(next);
     if ((await this.load())?.token !== expected) return 'changed';
-    const temp = join(folder, 'next.tmp');
-    let handle: FileHandle | undefined;
     try {
-      handle = await open(temp, 'w', FILE_MODE);
-      await Promise.all([handle.chmod(FILE_MODE), handle.writeFile(this.#format(record), 'utf8')]);
-      await handle.sync();
-      await handle.close();
-      handle = undefined;
-      // Resolves through the fence folder: fails if the lock was broken since.
-      await rename(temp, this.path);
+      // The temp file is in the fence folder, so the rename resolves through it: it fails
+      // (ENOENT) if the lock was broken since, in the same system call as the replace.
+      await replaceDurably(join(folder, 'next.tmp'), this.path, this.#format(record), 'w');
     } catch (error) {
-      await handle?.close().catch(() => undefined);
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'lost';
-      await unlink(temp).catch(() => undefined);
-      throw new TokenStoreError('write-failed', `cannot save the token file ${this.path}: ${codeOf(error)}`, { path: this.path, cause: error });
+      if (((error as TokenStoreError).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return 'lost';
+      throw error;
     }
-    await syncDirectory(dirname(this.path), this.path);
     return 'saved';
   }
 
@@ -385,34 +400,59 @@ export class FileTokenStore implements TokenStore {
     const dir = dirname(this.path);
     const name = basename(this.path);
     const temp = join(dir, `${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-    let handle: FileHandle | undefined;
-    let step = 'create the directory of';
     let created: string | undefined;
     try {
-      created = await mkdir(dir, { recursive: true, mode: DIR_MODE });
-      step = 'write a temp file for';
-      handle = await open(temp, 'wx', FILE_MODE);
-      await handle.chmod(FILE_MODE); // exactly 0600, whatever the umask
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-      await handle.close();
-      handle = undefined;
-      step = 'rename the temp file over';
-      await rename(temp, this.path);
+      created = mkdirSync(dir, { recursive: true, mode: DIR_MODE });
     } catch (error) {
-      await handle?.close().catch(() => undefined);
-      await unlink(temp).catch(() => undefined);
-      throw new TokenStoreError('write-failed', `cannot ${step} the token file ${this.path}: ${codeOf(error)}`, {
-        path: this.path,
-        cause: error,
-      });
+      throw new TokenStoreError('write-failed', `cannot create the directory of the token file ${this.path}: ${codeOf(error)}`, { path: this.path, cause: error });
     }
-    await syncDirectory(dir, this.path);
+    await replaceDurably(temp, this.path, text, 'wx');
     // Folders created just now exist durably only once their parents are synced too.
     for (let at = dir; created !== undefined && at !== dirname(created); at = dirname(at)) {
       await syncDirectory(dirname(at), this.path);
     }
     await removeStaleTemps(dir, name);
+  }
+}
+
+const fsyncAsync = promisify(fsync);
+
+/**
+ * The atomic replace of both saves: writes `text` to `temp` (mode exactly 0600, whatever the
+ * umask), fsyncs it, renames it over `target`, fsyncs the folder. A crash at any point leaves
+ * the old `target` or the new one, never a torn one. Only the fsyncs leave the event loop (see
+ * `load`). Rejects with a TokenStoreError `write-failed` naming the step, its `cause` the
+ * system error; the temp file is removed.
+ */
+async function replaceDurably(temp: string, target: string, text: string, flags: 'w' | 'wx'): Promise<void> {
+  let fd: number | undefined;
+  let step = 'write a temp file for';
+  try {
+    fd = openSync(temp, flags, FILE_MODE);
+    fchmodSync(fd, FILE_MODE);
+    writeFileSync(fd, text, 'utf8');
+    await fsyncAsync(fd);
+    closeSync(fd);
+    fd = undefined;
+    step = 'rename the temp file over';
+    renameSync(temp, target);
+  } catch (error) {
+    if (fd !== undefined) closeQuietly(fd);
+    try {
+      unlinkSync(temp);
+    } catch {
+      // never created, or its folder is gone (a broken lock)
+    }
+    throw new TokenStoreError('write-failed', `cannot ${step} the token file ${target}: ${codeOf(error)}`, { path: target, cause: error });
+  }
+  await syncDirectory(dirname(target), target);
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // closed already
   }
 }
 
@@ -433,10 +473,10 @@ function movesTheStore(name: string, changed: string): boolean {
 /** Makes the rename durable. Windows cannot open a directory, and does not need this. */
 async function syncDirectory(dir: string, path: string): Promise<void> {
   if (process.platform === 'win32') return;
-  let handle: FileHandle | undefined;
+  let fd: number | undefined;
   try {
-    handle = await open(dir, 'r');
-    await handle.sync();
+    fd = openSync(dir, 'r');
+    await fsyncAsync(fd);
   } catch (error) {
     // The new file is in place; only its durability across a power loss is in doubt.
     throw new TokenStoreError('write-failed', `saved the token file ${path}, but cannot fsync its directory: ${codeOf(error)}`, {
@@ -444,7 +484,16 @@ async function syncDirectory(dir: string, path: string): Promise<void> {
       cause: error,
     });
   } finally {
-    void handle?.close().catch(() => undefined); // nothing depends on it: not waited for
+    if (fd !== undefined) closeQuietly(fd);
+  }
+}
+
+/** Removes a folder of the lock that left it (released, broken, or a staging one). Best effort. */
+function removeQuietly(folder: string): void {
+  try {
+    rmSync(folder, { recursive: true, force: true });
+  } catch {
+    // a leftover; the next holder's look ignores it
   }
 }
 
