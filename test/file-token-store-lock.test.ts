@@ -3,7 +3,7 @@
 // holder's save in the same step as the rename, release never frees another holder's lock,
 // waiters wake on a save or a release. And a fleet of managers on one file, in one process.
 // The multi-process proofs (N processes, SIGSTOP/SIGKILL) run against the emulator elsewhere.
-import { watch } from 'node:fs';
+import { readFileSync, watch } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +65,23 @@ describe('FileTokenStore lock', () => {
     await lock.release();
     expect(await lock.saveIf(B.token, C)).toBe('lost'); // released: not ours any more
     expect(await store.load()).toEqual(B);
+  });
+
+  it('saveIf() calls onVisible once, when the file holds the new token, before it resolves (the folder\'s fsync still running)', async () => {
+    const store = new FileTokenStore(file);
+    const lock = (await store.lock(60_000))!;
+    const order: string[] = [];
+    const saving = lock.saveIf(undefined, A, {
+      onVisible: () => order.push(`visible: ${JSON.parse(readFileSync(file, 'utf8')).token === A.token ? 'new' : 'old'} token in the file`),
+    });
+    expect(order).toEqual([]); // not before the write
+    expect(await saving).toBe('saved');
+    order.push('saved');
+    expect(order).toEqual(['visible: new token in the file', 'saved']);
+    const refused = await lock.saveIf(C.token, B, { onVisible: () => order.push('visible again') });
+    expect(refused).toBe('changed'); // not saved: not visible
+    expect(order).toEqual(['visible: new token in the file', 'saved']);
+    await lock.release();
   });
 
   it('a lease that ran out is broken by the next taker; the old holder then finds renew() false, saveIf() "lost", and its release leaves the new lock alone', async () => {

@@ -258,6 +258,37 @@ describe('a fleet on one coordinating store', () => {
     await expect.poll(() => store.log).toEqual(['lock fence-1', 'saved by fence-1', 'release fence-1']);
   });
 
+  it('the holder serves its callers as soon as the store says the new token is visible (onVisible), while the store is still making it durable', async () => {
+    const server = new FakeServer();
+    const store = new FleetStore();
+    const durable = deferred();
+    const order: string[] = [];
+    const lock = store.lock.bind(store);
+    store.lock = async (ttl) => {
+      const held = await lock(ttl);
+      return (
+        held && {
+          ...held,
+          saveIf: async (expected, next, options) => {
+            const result = await held.saveIf(expected, next); // in place: other members can read it
+            options?.onVisible?.();
+            await durable.promise; // an fsync still running
+            order.push('durable');
+            return result;
+          },
+        }
+      );
+    };
+    const { manager } = member(store, server);
+    const token = await manager.getToken(); // would hang until the fsync before
+    order.push('served');
+    expect(token).toBe(server.live);
+    expect(store.record?.token).toBe(server.live);
+    durable.resolve();
+    await expect.poll(() => store.log).toEqual(['lock fence-1', 'saved by fence-1', 'release fence-1']);
+    expect(order).toEqual(['served', 'durable']);
+  });
+
   it('the lock is renewed while a slow refresh runs, so a live holder keeps it past its TTL', async () => {
     const server = new FakeServer();
     server.latencyMs = 450; // longer than the TTL (which a real deadline never is), shorter than twice it

@@ -332,7 +332,7 @@ export class FileTokenStore implements TokenStore {
           throw lockFailed('renew', error);
         }
       },
-      saveIf: (expected, next) => this.#saveIf(folder, expected, next),
+      saveIf: (expected, next, options) => this.#saveIf(folder, expected, next, options?.onVisible),
       release: async () => {
         // Through the thread pool, unlike the other steps: a release comes after the save,
         // when the callers are being served, and must not run ahead of them.
@@ -350,13 +350,13 @@ export class FileTokenStore implements TokenStore {
   }
 
   /** Compare-and-set under the lock whose fence folder is `folder`. */
-  async #saveIf(folder: string, expected: string | undefined, next: StoredToken): Promise<SaveIfResult> {
+  async #saveIf(folder: string, expected: string | undefined, next: StoredToken, onVisible?: () => void): Promise<SaveIfResult> {
     const record = checkStoredToken(next);
     if ((await this.load())?.token !== expected) return 'changed';
     try {
       // The temp file is in the fence folder, so the rename resolves through it: it fails
       // (ENOENT) if the lock was broken since, in the same system call as the replace.
-      await replaceDurably(join(folder, 'next.tmp'), this.path, this.#format(record), 'w');
+      await replaceDurably(join(folder, 'next.tmp'), this.path, this.#format(record), 'w', onVisible);
     } catch (error) {
       if (((error as TokenStoreError).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return 'lost';
       throw error;
@@ -421,10 +421,11 @@ const fsyncAsync = promisify(fsync);
  * The atomic replace of both saves: writes `text` to `temp` (mode exactly 0600, whatever the
  * umask), fsyncs it, renames it over `target`, fsyncs the folder. A crash at any point leaves
  * the old `target` or the new one, never a torn one. Only the fsyncs leave the event loop (see
- * `load`). Rejects with a TokenStoreError `write-failed` naming the step, its `cause` the
+ * `load`). `onVisible` runs once the new file is in place, with the folder's fsync already
+ * under way. Rejects with a TokenStoreError `write-failed` naming the step, its `cause` the
  * system error; the temp file is removed.
  */
-async function replaceDurably(temp: string, target: string, text: string, flags: 'w' | 'wx'): Promise<void> {
+async function replaceDurably(temp: string, target: string, text: string, flags: 'w' | 'wx', onVisible?: () => void): Promise<void> {
   let fd: number | undefined;
   let step = 'write a temp file for';
   try {
@@ -445,7 +446,7 @@ async function replaceDurably(temp: string, target: string, text: string, flags:
     }
     throw new TokenStoreError('write-failed', `cannot ${step} the token file ${target}: ${codeOf(error)}`, { path: target, cause: error });
   }
-  await syncDirectory(dirname(target), target);
+  await syncDirectory(dirname(target), target, onVisible);
 }
 
 function closeQuietly(fd: number): void {
@@ -470,13 +471,15 @@ function movesTheStore(name: string, changed: string): boolean {
   return rest.endsWith('.released') || rest.endsWith('.broken');
 }
 
-/** Makes the rename durable. Windows cannot open a directory, and does not need this. */
-async function syncDirectory(dir: string, path: string): Promise<void> {
-  if (process.platform === 'win32') return;
+/** Makes the rename durable; `started` runs once the fsync is under way. Windows cannot open a directory, and does not need this. */
+async function syncDirectory(dir: string, path: string, started?: () => void): Promise<void> {
+  if (process.platform === 'win32') return void started?.();
   let fd: number | undefined;
   try {
     fd = openSync(dir, 'r');
-    await fsyncAsync(fd);
+    const synced = fsyncAsync(fd);
+    started?.();
+    await synced;
   } catch (error) {
     // The new file is in place; only its durability across a power loss is in doubt.
     throw new TokenStoreError('write-failed', `saved the token file ${path}, but cannot fsync its directory: ${codeOf(error)}`, {

@@ -480,10 +480,17 @@ export class TokenManager {
         }
         next = result.token;
       }
-      // Save first, then everything else.
+      // Save first, then everything else. The callers are served once the other members can
+      // read the new token (a file's rename), while its fsync runs: serving it adds nothing
+      // to what a crash can lose, since the server has already killed the old token.
+      const saving = next;
+      const serve = () => {
+        if (saving.token !== this.#token) this.#take(saving, 'refresh');
+        serveEarly(OK);
+      };
       let saved;
       try {
-        saved = await lock.saveIf(seen?.token, next);
+        saved = await lock.saveIf(seen?.token, next, { onVisible: serve });
       } catch (error) {
         this.#holdUnsaved(next, seen?.token, serveEarly);
         this.#report(error, { phase: 'save', expiresAt: next.expiresAt });
@@ -493,8 +500,7 @@ export class TokenManager {
       if (saved === 'saved') {
         this.#unsaved = undefined;
         this.#saveRetryMs = 0;
-        if (next.token !== this.#token) this.#take(next, 'refresh');
-        serveEarly(OK); // saved: the callers need not wait for the release
+        serve(); // if the store did not call onVisible; the callers need not wait for the release
         return true;
       }
       // 'lost': our lease ran out (a pause); 'changed': the store moved on under us. The new

@@ -69,8 +69,12 @@ export interface TokenStoreLock {
   /**
    * Compare-and-set: saves `next` only if the store holds `expected` (`undefined`: holds
    * nothing) and this lock is still held, both checked in the same atomic step as the write.
+   * `onVisible`, when given, is called at most once, as soon as other members can read `next`
+   * and before the store has finished making it durable (an fsync still running): the
+   * manager serves the new token to its callers then. A store that writes in one step may
+   * ignore it (the manager serves on `'saved'` anyway).
    */
-  saveIf(expected: string | undefined, next: StoredToken): Promise<SaveIfResult>;
+  saveIf(expected: string | undefined, next: StoredToken, options?: { onVisible?: () => void }): Promise<SaveIfResult>;
   /** Frees the lock if it is still this one; never frees another holder's lock. */
   release(): Promise<void>;
 }

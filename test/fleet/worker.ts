@@ -109,9 +109,9 @@ const observed: TokenStore = {
         await lock.release();
         trace('release<');
       },
-      async saveIf(expected, next) {
+      async saveIf(expected, next, options) {
         trace('saveIf>');
-        const result = await lock.saveIf(expected, next);
+        const result = await lock.saveIf(expected, next, options);
         say({ event: 'saveIf', result, at: now() });
         return result;
       },
