@@ -12,6 +12,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmdirSync,
   rmSync,
   statSync,
   unlinkSync,
@@ -20,7 +21,7 @@ import {
   writeFileSync,
   type FSWatcher,
 } from 'node:fs';
-import { readdir, rename, rm, rmdir, unlink } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -334,17 +335,19 @@ export class FileTokenStore implements TokenStore {
       },
       saveIf: (expected, next, options) => this.#saveIf(folder, expected, next, options?.onVisible),
       release: async () => {
-        // Through the thread pool, unlike the other steps: a release comes after the save,
-        // when the callers are being served, and must not run ahead of them.
         const released = `${this.lockPath}-${fence}.released`;
         try {
-          await rename(folder, released);
+          renameSync(folder, released);
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // broken by another member: not ours any more
           throw lockFailed('release', error);
         }
-        await rm(released, { recursive: true, force: true }).catch(() => undefined);
-        await rmdir(this.lockPath).catch(() => undefined); // taken again already: not empty
+        removeQuietly(released);
+        try {
+          rmdirSync(this.lockPath);
+        } catch {
+          // taken again already: not empty
+        }
       },
     };
   }
