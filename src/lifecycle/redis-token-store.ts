@@ -7,14 +7,20 @@ import { TokenStoreError, type TokenStoreErrorReason } from '../errors/token-sto
 import { isCredential } from '../credential.js';
 import { toEpochMs } from '../instant.js';
 import { scrubOrWithhold } from '../redact.js';
+import { listenOn } from './redis-subscriber.js';
 import { waitUntilMoved } from './wait-for-change.js';
 import { checkStoredToken, type SaveIfResult, type StoredToken, type TokenStore, type TokenStoreLock } from './token-store.js';
 
 /** What the store uses of a node-redis client (v5 or v6: `createClient(...)`, connected). */
 export interface RedisClientLike {
   sendCommand(args: ReadonlyArray<string>): Promise<unknown>;
-  /** A second connection for SUBSCRIBE while a member waits; closed after the wait. */
+  /**
+   * A second connection for SUBSCRIBE, opened on the first wait and shared by every store on
+   * this client; kept open (unref()ed) until the client ends.
+   */
   duplicate(): RedisSubscriberLike;
+  /** Where the client says it ended (node-redis: quit, close, destroy): the subscriber is closed with it. */
+  on?(event: 'end', listener: () => void): unknown;
   readonly options?: unknown;
 }
 
@@ -23,6 +29,12 @@ export interface RedisSubscriberLike {
   connect(): Promise<unknown>;
   subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
   on(event: 'error', listener: (error: Error) => void): unknown;
+  /** 'ready': connected (again: node-redis has re-subscribed); 'end': closed for good. */
+  on(event: 'ready' | 'end', listener: () => void): unknown;
+  /** False while disconnected (node-redis); a wait then opens a new subscriber. */
+  readonly isReady?: boolean;
+  /** So the connection never keeps a process alive (node-redis 4.x and later). */
+  unref?(): void;
   destroy?(): void;
   disconnect?(): Promise<unknown>;
 }
@@ -82,7 +94,8 @@ return 0`;
  *   release with `DEL` only while it does (one script);
  * - save (compare-and-set, one Lua script): only while `<key>:lock` holds your fence and the
  *   hash's `token` is still the one you read under the lock;
- * - `<key>:events`: every save and release is PUBLISHed there, so waiting members wake at once.
+ * - `<key>:events`: every save and release is PUBLISHed there, so waiting members wake at once
+ *   (a member may keep one connection SUBSCRIBEd to it for good, as this store does).
  *
  * Errors are `TokenStoreError`s naming the key and the server (never its password), never the token.
  */
@@ -160,24 +173,17 @@ export class RedisTokenStore implements TokenStore {
   }
 
   /**
-   * Resolves when the hash no longer holds `seen` or the lock is free, after `timeoutMs`, or
-   * when `signal` aborts. Listens on `<key>:events` (a duplicate connection, closed after),
-   * and looks every `pollMs` too. Never rejects.
+   * Resolves when the hash no longer holds `seen` or the lock is free, when a save or release
+   * is PUBLISHed on `<key>:events` (at once, without a look: the caller re-reads the store),
+   * after `timeoutMs`, or when `signal` aborts. It looks once the subscription is active and
+   * every `pollMs`. The subscriber is one connection per client, shared by every store on it,
+   * opened on the first wait and kept (unref()ed) until the client ends. Never rejects.
    */
   waitForChange(seen: string | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
     return waitUntilMoved(() => this.#moved(seen), {
       ...options,
       pollMs: this.#pollMs,
-      notify: (wake, isDone) => {
-        const subscriber = this.#client.duplicate();
-        subscriber.on('error', () => undefined); // the poll goes on
-        subscriber
-          .connect()
-          .then(() => (isDone() ? undefined : subscriber.subscribe(this.channel, wake)))
-          .then(wake)
-          .catch(() => undefined);
-        return () => close(subscriber);
-      },
+      notify: (look, _isDone, moved) => listenOn(this.#client, this.channel, { message: moved, active: look }),
     });
   }
 
@@ -242,16 +248,6 @@ function serverOf(client: RedisClientLike): string {
   const host = typeof socket.host === 'string' ? socket.host : 'localhost';
   const port = typeof socket.port === 'number' ? socket.port : 6379;
   return `redis://${host}:${port}`;
-}
-
-function close(subscriber: RedisSubscriberLike | undefined): void {
-  if (!subscriber) return;
-  try {
-    if (typeof subscriber.destroy === 'function') subscriber.destroy();
-    else void subscriber.disconnect?.().catch(() => undefined);
-  } catch {
-    // already closed
-  }
 }
 
 function checkMs(field: string, value: unknown, fallback: number): number {

@@ -7,8 +7,12 @@ export interface ChangeWaitOptions {
   signal?: AbortSignal;
   /** The poll: a check every this many ms, whatever the notifier does. */
   pollMs: number;
-  /** Sets up the store's notifier, which calls `wake`; returns what closes it. May throw: the poll alone then. */
-  notify?: (wake: () => void, isDone: () => boolean) => (() => void) | undefined;
+  /**
+   * Sets up the store's notifier, which calls `wake` to have the store looked at, or `moved`
+   * to end the wait at once (the caller re-reads the store anyway); returns what closes it.
+   * May throw: the poll alone then.
+   */
+  notify?: (wake: () => void, isDone: () => boolean, moved: () => void) => (() => void) | undefined;
 }
 
 export function waitUntilMoved(moved: () => Promise<boolean>, options: ChangeWaitOptions): Promise<void> {
@@ -50,10 +54,11 @@ export function waitUntilMoved(moved: () => Promise<boolean>, options: ChangeWai
     signal?.addEventListener('abort', finish, { once: true });
     if (signal?.aborted) return finish();
     try {
-      closeNotifier = options.notify?.(() => void check(), () => done);
+      closeNotifier = options.notify?.(() => void check(), () => done, finish);
     } catch {
       // no notifier here: the poll alone
     }
+    if (done) return closeNotifier?.();
     void check();
   });
 }

@@ -1,0 +1,111 @@
+// The Redis store's change notifier: ONE subscriber connection per node-redis client, shared by
+// every RedisTokenStore on that client. Opened on the first wait (`client.duplicate()`),
+// subscribed to each store's `<key>:events` channel once and kept subscribed, so a later wait
+// costs no connection and no round trip; `unref()`ed, so it never keeps a process alive; closed
+// when the client ends (node-redis emits 'end' on quit/close/destroy). node-redis re-subscribes
+// after a reconnect; messages PUBLISHed in the gap are missed, so every waiter is woken to look
+// (and the waits' poll stays on throughout).
+import type { RedisClientLike, RedisSubscriberLike } from './redis-token-store.js';
+
+/** One wait's callbacks. */
+export interface ChannelWaiter {
+  /** A message arrived on the channel. */
+  message(): void;
+  /** The subscription became active (first confirmed, or back after a reconnect): look, a message may have been missed before. */
+  active(): void;
+}
+
+const subscribers = new WeakMap<RedisClientLike, Subscriber>();
+const watchedClients = new WeakSet<RedisClientLike>();
+
+/** Registers `waiter` for `channel` on `client`'s shared subscriber; returns what unregisters it. May throw (no subscriber: the poll alone). */
+export function listenOn(client: RedisClientLike, channel: string, waiter: ChannelWaiter): () => void {
+  let subscriber = subscribers.get(client);
+  if (subscriber === undefined || !subscriber.usable) {
+    subscriber?.close();
+    subscriber = new Subscriber(client.duplicate());
+    subscribers.set(client, subscriber);
+    closeWithClient(client);
+  }
+  return subscriber.listen(channel, waiter);
+}
+
+/** Closes the subscriber with the client it was duplicated from (when the client can tell: `on('end')`). */
+function closeWithClient(client: RedisClientLike): void {
+  if (watchedClients.has(client) || typeof client.on !== 'function') return;
+  watchedClients.add(client);
+  client.on('end', () => {
+    subscribers.get(client)?.close();
+    subscribers.delete(client);
+  });
+}
+
+interface Channel {
+  readonly waiters: Set<ChannelWaiter>;
+}
+
+class Subscriber {
+  readonly #connection: RedisSubscriberLike;
+  readonly #channels = new Map<string, Channel>();
+  readonly #connected: Promise<unknown>;
+  #settled = false;
+  #closed = false;
+
+  constructor(connection: RedisSubscriberLike) {
+    this.#connection = connection;
+    connection.on('error', () => undefined); // the waits' poll goes on; node-redis reconnects
+    connection.on('end', () => (this.#closed = true));
+    // After a reconnect (node-redis has re-subscribed by then): a message may have been lost.
+    connection.on('ready', () => {
+      if (this.#settled) this.#wakeAll();
+    });
+    connection.unref?.(); // before connect(): node-redis unrefs every socket it opens after this
+    this.#connected = connection.connect().finally(() => (this.#settled = true));
+    this.#connected.catch(() => this.close());
+  }
+
+  /** False once closed, or when it dropped after connecting (a reconnect under way, or given up): a wait then opens a new one. */
+  get usable(): boolean {
+    return !this.#closed && !(this.#settled && this.#connection.isReady === false);
+  }
+
+  listen(channel: string, waiter: ChannelWaiter): () => void {
+    let entry = this.#channels.get(channel);
+    if (entry === undefined) {
+      const created: Channel = { waiters: new Set() };
+      entry = created;
+      this.#channels.set(channel, created);
+      this.#connected
+        .then(() => this.#connection.subscribe(channel, () => each(created, (w) => w.message())))
+        .then(
+          () => each(created, (w) => w.active()),
+          () => {
+            // Not subscribed: the next wait tries again; the waits meanwhile poll.
+            if (this.#channels.get(channel) === created) this.#channels.delete(channel);
+          },
+        );
+    }
+    const mine = entry;
+    mine.waiters.add(waiter);
+    return () => void mine.waiters.delete(waiter);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      if (typeof this.#connection.destroy === 'function') this.#connection.destroy();
+      else void this.#connection.disconnect?.().catch(() => undefined);
+    } catch {
+      // already closed
+    }
+  }
+
+  #wakeAll(): void {
+    for (const entry of this.#channels.values()) each(entry, (w) => w.active());
+  }
+}
+
+function each(entry: Channel, call: (waiter: ChannelWaiter) => void): void {
+  for (const waiter of [...entry.waiters]) call(waiter);
+}
