@@ -3,12 +3,18 @@
 // compare-and-set in one script, waits woken by PUBLISH, a fleet of managers on one key,
 // and bad input: a corrupt hash, Redis down (a clear error naming the place, never the
 // token; a valid token keeps being served).
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RedisTokenStore, TokenStoreError } from '../src/lifecycle/redis-token-store.js';
 import { InvalidInputError, TokenManager } from '../src/index.js';
 import { rejectionOf, views } from './helpers/views.js';
 import { redisServerPath, startRedisServer, type RedisServer } from './helpers/redis-server.js';
+import { spawnChild, stopAll } from './helpers/child.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const LOADER = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
 const A = { token: 'SECRET-REDIS-TOKEN-A-1234', expiresAt: Date.parse('2099-01-01T00:00:00Z') };
 const B = { token: 'SECRET-REDIS-TOKEN-B-5678', expiresAt: Date.parse('2099-02-01T00:00:00Z') };
@@ -45,12 +51,37 @@ describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
     server = await startRedisServer();
   });
   afterAll(async () => {
+    await stopAll();
     await Promise.all(clients.map((c) => (c.isOpen ? c.destroy() : undefined)));
     await server?.stop();
   });
   beforeEach(() => {
     key = `test-${++n}`;
   });
+
+  /** The ids of the server's subscriber (pubsub) connections. */
+  async function pubsubIds(): Promise<string[]> {
+    const admin = clients[0] ?? (await connect());
+    const list = String(await admin.sendCommand(['CLIENT', 'LIST', 'TYPE', 'pubsub']));
+    return [...list.matchAll(/\bid=(\d+)/g)].map((m) => m[1]!).sort();
+  }
+
+  /** Resolves once `channel` has a subscriber on the server (looks until then; gives up after 10 s). */
+  async function subscribed(channel: string): Promise<void> {
+    const admin = clients[0] ?? (await connect());
+    const until = Date.now() + 10_000;
+    while (Number(((await admin.sendCommand(['PUBSUB', 'NUMSUB', channel])) as unknown[])[1]) < 1) {
+      if (Date.now() > until) throw new Error(`nothing subscribed to ${channel} within 10 s`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /** Whether `waiting` resolves before `boundMs` (a bound for a failing run, not a timing). */
+  function endsWithin(waiting: Promise<void>, boundMs = 10_000): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), boundMs)));
+    return Promise.race([waiting.then(() => true), bound]).finally(() => clearTimeout(timer));
+  }
 
   it('accepts a node-redis client by its own types; refuses a bad one with InvalidInputError', async () => {
     const client: Client = await connect();
@@ -126,6 +157,88 @@ describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
     await waiter.waitForChange(B.token, { timeoutMs: 200 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
     await other.release();
+  });
+
+  it('a PUBLISH on <key>:events ends a wait at once, without looking: the hash still holds the token seen and the lock is held', async () => {
+    const waiter = await store({ pollMs: 3_600_000 });
+    await waiter.save(A);
+    const holder = (await waiter.lock(60_000))!;
+    const waiting = waiter.waitForChange(A.token, { timeoutMs: 60_000 });
+    await subscribed(waiter.channel);
+    await clients[0]!.publish(waiter.channel, 'saved');
+    expect(await endsWithin(waiting)).toBe(true); // the old look-first wait saw "not moved" and went on waiting
+    await holder.release();
+  });
+
+  it('waits share one subscriber connection per client: kept after a wait, reused by the next, and by another store on the same client', async () => {
+    const client = await connect();
+    const one = new RedisTokenStore({ client, key, pollMs: 3_600_000 });
+    const two = new RedisTokenStore({ client, key: `${key}-other`, pollMs: 3_600_000 });
+    await one.save(A);
+    await two.save(A);
+    const before = await pubsubIds();
+    const wakeBy = async (s: RedisTokenStore) => {
+      const waiting = s.waitForChange(A.token, { timeoutMs: 60_000 });
+      await subscribed(s.channel);
+      await clients[0]!.publish(s.channel, 'saved');
+      await waiting;
+    };
+    await wakeBy(one);
+    const after = await pubsubIds();
+    const added = after.filter((id) => !before.includes(id));
+    expect(added).toHaveLength(1); // kept open after the wait
+    await wakeBy(one);
+    await wakeBy(two);
+    expect(await pubsubIds()).toEqual(after); // the same connection, nothing new
+  });
+
+  it('quitting the client closes its subscriber connection', async () => {
+    const client = await connect();
+    const s = new RedisTokenStore({ client, key, pollMs: 3_600_000 });
+    await s.save(A);
+    const before = await pubsubIds();
+    const waiting = s.waitForChange(A.token, { timeoutMs: 60_000 });
+    await subscribed(s.channel);
+    await clients[0]!.publish(s.channel, 'saved');
+    await waiting;
+    const mine = (await pubsubIds()).filter((id) => !before.includes(id));
+    expect(mine).toHaveLength(1);
+    await client.quit();
+    const until = Date.now() + 10_000;
+    while ((await pubsubIds()).includes(mine[0]!) && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    expect(await pubsubIds()).not.toContain(mine[0]);
+  });
+
+  it('a process whose store has waited exits on its own: the subscriber connection it keeps is unref()ed', async () => {
+    const child = spawnChild(process.execPath, ['--import', LOADER, join(ROOT, 'test/fixtures/redis-waiter.ts'), server.url, key], { cwd: ROOT });
+    await child.waitForLine(/^waited$/);
+    const exited = await Promise.race([child.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 15_000))]);
+    expect(exited, child.stderr()).toEqual({ code: 0, signal: null });
+  });
+
+  it('with its subscriber connection killed (CLIENT KILL TYPE pubsub) a wait still ends when the hash changes unannounced, and a later wait is woken by PUBLISH again', async () => {
+    const client = await connect();
+    const polling = new RedisTokenStore({ client, key, pollMs: 20 });
+    const listening = new RedisTokenStore({ client, key, pollMs: 3_600_000 });
+    await polling.save(A);
+    const holder = (await polling.lock(60_000))!;
+    const first = polling.waitForChange(A.token, { timeoutMs: 60_000 });
+    await subscribed(polling.channel);
+    await clients[0]!.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
+    await clients[0]!.hSet(key, 'token', B.token); // changed without a PUBLISH: only a look can see it
+    expect(await endsWithin(first)).toBe(true);
+    await polling.save(A);
+    // Only a PUBLISH can end this wait (the hash holds A, the lock is held, the poll is an hour);
+    // published until it does, as the subscriber may be reconnecting or replaced meanwhile.
+    let ended = false;
+    const second = listening.waitForChange(A.token, { timeoutMs: 60_000 }).then(() => void (ended = true));
+    const until = Date.now() + 10_000;
+    while (!ended && Date.now() < until) {
+      await clients[0]!.publish(listening.channel, 'saved');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(await endsWithin(second, 0)).toBe(true);
+    await holder.release();
   });
 
   it('a fleet: 6 managers, each on its own connection to one key, make 1 refresh and all end with the live token', async () => {

@@ -11,15 +11,19 @@ import type { RedisClientLike, RedisSubscriberLike } from './redis-token-store.j
 export interface ChannelWaiter {
   /** A message arrived on the channel. */
   message(): void;
-  /** The subscription became active (first confirmed, or back after a reconnect): look, a message may have been missed before. */
-  active(): void;
+  /** Look at the store: the subscription became active (first confirmed, or back after a reconnect), or failed (the poll alone then). */
+  look(): void;
 }
 
 const subscribers = new WeakMap<RedisClientLike, Subscriber>();
 const watchedClients = new WeakSet<RedisClientLike>();
 
-/** Registers `waiter` for `channel` on `client`'s shared subscriber; returns what unregisters it. May throw (no subscriber: the poll alone). */
-export function listenOn(client: RedisClientLike, channel: string, waiter: ChannelWaiter): () => void {
+/**
+ * Registers `waiter` for `channel` on `client`'s shared subscriber; returns what unregisters it,
+ * and whether the channel's subscription is still being set up (then `waiter.look` is called once
+ * it is active). May throw (no subscriber: the poll alone).
+ */
+export function listenOn(client: RedisClientLike, channel: string, waiter: ChannelWaiter): { close: () => void; wakesWhenListening: boolean } {
   let subscriber = subscribers.get(client);
   if (subscriber === undefined || !subscriber.usable) {
     subscriber?.close();
@@ -42,6 +46,8 @@ function closeWithClient(client: RedisClientLike): void {
 
 interface Channel {
   readonly waiters: Set<ChannelWaiter>;
+  /** SUBSCRIBE confirmed. */
+  active: boolean;
 }
 
 class Subscriber {
@@ -69,25 +75,29 @@ class Subscriber {
     return !this.#closed && !(this.#settled && this.#connection.isReady === false);
   }
 
-  listen(channel: string, waiter: ChannelWaiter): () => void {
+  listen(channel: string, waiter: ChannelWaiter): { close: () => void; wakesWhenListening: boolean } {
     let entry = this.#channels.get(channel);
     if (entry === undefined) {
-      const created: Channel = { waiters: new Set() };
+      const created: Channel = { waiters: new Set(), active: false };
       entry = created;
       this.#channels.set(channel, created);
       this.#connected
         .then(() => this.#connection.subscribe(channel, () => each(created, (w) => w.message())))
         .then(
-          () => each(created, (w) => w.active()),
+          () => {
+            created.active = true;
+            each(created, (w) => w.look());
+          },
           () => {
             // Not subscribed: the next wait tries again; the waits meanwhile poll.
             if (this.#channels.get(channel) === created) this.#channels.delete(channel);
+            each(created, (w) => w.look());
           },
         );
     }
     const mine = entry;
     mine.waiters.add(waiter);
-    return () => void mine.waiters.delete(waiter);
+    return { close: () => void mine.waiters.delete(waiter), wakesWhenListening: !mine.active };
   }
 
   close(): void {
@@ -102,7 +112,7 @@ class Subscriber {
   }
 
   #wakeAll(): void {
-    for (const entry of this.#channels.values()) each(entry, (w) => w.active());
+    for (const entry of this.#channels.values()) each(entry, (w) => w.look());
   }
 }
 

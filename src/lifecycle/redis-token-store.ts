@@ -175,15 +175,15 @@ export class RedisTokenStore implements TokenStore {
   /**
    * Resolves when the hash no longer holds `seen` or the lock is free, when a save or release
    * is PUBLISHed on `<key>:events` (at once, without a look: the caller re-reads the store),
-   * after `timeoutMs`, or when `signal` aborts. It looks once the subscription is active and
-   * every `pollMs`. The subscriber is one connection per client, shared by every store on it,
+   * after `timeoutMs`, or when `signal` aborts. It looks once the subscription is active (at
+   * once when it already is) and every `pollMs`. The subscriber is one connection per client, shared by every store on it,
    * opened on the first wait and kept (unref()ed) until the client ends. Never rejects.
    */
   waitForChange(seen: string | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
     return waitUntilMoved(() => this.#moved(seen), {
       ...options,
       pollMs: this.#pollMs,
-      notify: (look, _isDone, moved) => listenOn(this.#client, this.channel, { message: moved, active: look }),
+      notify: (look, _isDone, moved) => listenOn(this.#client, this.channel, { message: moved, look }),
     });
   }
 

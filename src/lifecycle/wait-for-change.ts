@@ -12,8 +12,15 @@ export interface ChangeWaitOptions {
    * to end the wait at once (the caller re-reads the store anyway); returns what closes it.
    * May throw: the poll alone then.
    */
-  notify?: (wake: () => void, isDone: () => boolean, moved: () => void) => (() => void) | undefined;
+  notify?: (wake: () => void, isDone: () => boolean, moved: () => void) => NotifierHandle | undefined;
 }
+
+/**
+ * What closes a notifier; or that, and `wakesWhenListening: true` when the notifier cannot hear
+ * every change yet (a subscription not yet confirmed) and will call `wake` once it can: the
+ * first look then waits for that, as a look before it would have to be repeated anyway.
+ */
+export type NotifierHandle = (() => void) | { close: () => void; wakesWhenListening: boolean };
 
 export function waitUntilMoved(moved: () => Promise<boolean>, options: ChangeWaitOptions): Promise<void> {
   return new Promise<void>((resolve) => {
@@ -53,12 +60,15 @@ export function waitUntilMoved(moved: () => Promise<boolean>, options: ChangeWai
     (poll as { unref?: () => void }).unref?.();
     signal?.addEventListener('abort', finish, { once: true });
     if (signal?.aborted) return finish();
+    let handle: NotifierHandle | undefined;
     try {
-      closeNotifier = options.notify?.(() => void check(), () => done, finish);
+      handle = options.notify?.(() => void check(), () => done, finish);
     } catch {
       // no notifier here: the poll alone
     }
+    closeNotifier = typeof handle === 'function' ? handle : handle?.close;
     if (done) return closeNotifier?.();
+    if (typeof handle === 'object' && handle.wakesWhenListening) return;
     void check();
   });
 }
