@@ -245,6 +245,28 @@ describe('FileTokenStore: members that wait make no noise and hear none', () => 
       await holder.release();
     }
   });
+
+  it('a save (the token file renamed into place) ends a wait at once, without a look: the manager reads the store next anyway', async () => {
+    class Counting extends FileTokenStore {
+      loads = 0;
+      override load() {
+        this.loads += 1;
+        return super.load();
+      }
+    }
+    await new FileTokenStore(file).save(A);
+    const holder = (await new FileTokenStore(file).lock(60_000))!;
+    const waiter = new Counting(file, { pollMs: 3_600_000 }); // no poll: only the folder's events wake it
+    try {
+      const waiting = waiter.waitForChange(A.token, { timeoutMs: 60_000 });
+      expect(waiter.loads).toBe(1); // the first look, at once
+      expect(await holder.saveIf(A.token, B)).toBe('saved');
+      await waiting;
+      expect(waiter.loads).toBe(1); // ended by the rename's event alone
+    } finally {
+      await holder.release();
+    }
+  });
 });
 
 describe('a fleet of TokenManagers on one token file (one process)', () => {

@@ -214,16 +214,20 @@ export class FileTokenStore implements TokenStore {
   /**
    * Resolves when the file no longer holds `seen` or the lock is free (or its lease ran
    * out), after `timeoutMs`, or when `signal` aborts. Watches the folder (for the file, the
-   * lock folder and a fence folder leaving it), and looks every `pollMs` too. Never rejects.
+   * lock folder and a fence folder leaving it), and looks every `pollMs` too. The file
+   * replaced ends the wait without a look (the caller reads the store next). Never rejects.
    */
   waitForChange(seen: string | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
     const name = basename(this.path);
     return waitUntilMoved(() => this.#moved(seen), {
       ...options,
       pollMs: this.#pollMs,
-      notify: (wake) => {
+      notify: (wake, _isDone, moved) => {
         const watcher: FSWatcher = watch(dirname(this.path), { persistent: false }, (_event, changed) => {
-          if (changed === null || movesTheStore(name, String(changed))) wake();
+          // The token file itself replaced (a save's rename): the wait ends without a look,
+          // since the manager reads the store next anyway. The lock's folders: look first.
+          if (changed === name) moved();
+          else if (changed === null || movesTheStore(name, String(changed))) wake();
         });
         watcher.on('error', () => watcher.close()); // the poll goes on
         return () => watcher.close();
