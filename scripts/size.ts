@@ -14,7 +14,7 @@ import { build } from 'esbuild';
  */
 const BUDGETS = {
   'whole client entry (all exports)': { code: "export * from './dist/index.js';", budget: 13_800 },
-  'TokenManager alone (tree-shaken)': { code: "export { TokenManager } from './dist/index.js';", budget: 5_100 },
+  'TokenManager alone (tree-shaken)': { code: "export { TokenManager } from './dist/index.js';", budget: 5_120 },
   'createTokenClient alone (tree-shaken)': { code: "export { createTokenClient } from './dist/index.js';", budget: 9_600 },
   'openapi-fetch alone': { code: "export { default } from 'openapi-fetch';", budget: Infinity },
 };

@@ -484,13 +484,9 @@ export class TokenManager {
       // read the new token (a file's rename), while its fsync runs: serving it adds nothing
       // to what a crash can lose, since the server has already killed the old token.
       const saving = next;
-      const serve = () => {
-        if (saving.token !== this.#token) this.#take(saving, 'refresh');
-        serveEarly(OK);
-      };
       let saved;
       try {
-        saved = await lock.saveIf(seen?.token, next, { onVisible: serve });
+        saved = await lock.saveIf(seen?.token, next, { onVisible: () => this.#serve(saving, serveEarly) });
       } catch (error) {
         this.#holdUnsaved(next, seen?.token, serveEarly);
         this.#report(error, { phase: 'save', expiresAt: next.expiresAt });
@@ -500,7 +496,7 @@ export class TokenManager {
       if (saved === 'saved') {
         this.#unsaved = undefined;
         this.#saveRetryMs = 0;
-        serve(); // if the store did not call onVisible; the callers need not wait for the release
+        this.#serve(next, serveEarly); // if the store did not call onVisible; the callers need not wait for the release
         return true;
       }
       // 'lost': our lease ran out (a pause); 'changed': the store moved on under us. The new
@@ -517,6 +513,11 @@ export class TokenManager {
   /** A refreshed token not yet in the store: held and served now (the old one is dead). */
   #holdUnsaved(next: StoredToken, seen: string | undefined, serveEarly: (outcome: Outcome) => void): void {
     this.#unsaved = { next, seen };
+    this.#serve(next, serveEarly);
+  }
+
+  /** Holds the refreshed `next` (unless held already) and lets the waiting callers go. */
+  #serve(next: StoredToken, serveEarly: (outcome: Outcome) => void): void {
     if (next.token !== this.#token) this.#take(next, 'refresh');
     serveEarly(OK);
   }
