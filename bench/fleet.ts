@@ -18,9 +18,9 @@
 // The emulator runs in a process of its own (`npm run emulator`), as a server does: not in this
 // one, where the harness reads every member's reports and sends the signals at the very moments
 // the emulator has to answer. Hosted here, it answered the members late (in one pair of 5-round
-// runs, a rotation of 8 took
-// 45.6 ms against 38.7 ms with the emulator apart, one refresh 24.8 ms against 25.0), and the
-// yardstick alone, refreshing from this process, never met that cost. Its tokens come from its
+// runs, a rotation of 8 took 45.6 ms against 38.7 ms with the emulator apart, one refresh
+// 24.8 ms against 25.0), and the yardstick alone, refreshing from this process, never met
+// that cost. Its tokens come from its
 // own refreshes: each refresh (the yardstick's, the fleet's) hands on the token it issued.
 //
 // FLEET_TRACE=1 also prints, for the median round of each size, every member's phases (ms):
