@@ -176,6 +176,15 @@ describe('FileTokenStore waitForChange()', () => {
   });
 });
 
+/** A store that counts its reads: a waiter reads once per look. */
+class Counting extends FileTokenStore {
+  loads = 0;
+  override load() {
+    this.loads += 1;
+    return super.load();
+  }
+}
+
 /** The entries of `folder` that change from now on, as this process's fs.watch hears of them. */
 function folderEvents(folder: string) {
   const seen: string[] = [];
@@ -213,14 +222,6 @@ describe('FileTokenStore: members that wait make no noise and hear none', () => 
   });
 
   it("waitForChange() is not woken by a taker's staging folder nor a save's temp file, only by the file or the lock", async () => {
-    /** Counts the reads a waiter makes: one per wake-up. */
-    class Counting extends FileTokenStore {
-      loads = 0;
-      override load() {
-        this.loads += 1;
-        return super.load();
-      }
-    }
     await new FileTokenStore(file).save(A);
     const holder = (await new FileTokenStore(file).lock(60_000))!;
     const waiter = new Counting(file, { pollMs: 3_600_000 }); // no poll: only the folder's events wake it
@@ -247,13 +248,6 @@ describe('FileTokenStore: members that wait make no noise and hear none', () => 
   });
 
   it('a save (the token file renamed into place) ends a wait at once, without a look: the manager reads the store next anyway', async () => {
-    class Counting extends FileTokenStore {
-      loads = 0;
-      override load() {
-        this.loads += 1;
-        return super.load();
-      }
-    }
     await new FileTokenStore(file).save(A);
     const holder = (await new FileTokenStore(file).lock(60_000))!;
     const waiter = new Counting(file, { pollMs: 3_600_000 }); // no poll: only the folder's events wake it

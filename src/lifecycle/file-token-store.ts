@@ -222,7 +222,7 @@ export class FileTokenStore implements TokenStore {
     return waitUntilMoved(() => this.#moved(seen), {
       ...options,
       pollMs: this.#pollMs,
-      notify: (wake, _isDone, moved) => {
+      notify: (wake, moved) => {
         const watcher: FSWatcher = watch(dirname(this.path), { persistent: false }, (_event, changed) => {
           // The token file itself replaced (a save's rename): the wait ends without a look,
           // since the manager reads the store next anyway. The lock's folders: look first.
@@ -360,12 +360,17 @@ export class FileTokenStore implements TokenStore {
   async #saveIf(folder: string, expected: string | undefined, next: StoredToken, onVisible?: () => void): Promise<SaveIfResult> {
     const record = checkStoredToken(next);
     if ((await this.load())?.token !== expected) return 'changed';
+    let visible = false;
     try {
       // The temp file is in the fence folder, so the rename resolves through it: it fails
       // (ENOENT) if the lock was broken since, in the same system call as the replace.
-      await replaceDurably(join(folder, 'next.tmp'), this.path, this.#format(record), 'w', onVisible);
+      await replaceDurably(join(folder, 'next.tmp'), this.path, this.#format(record), 'w', () => {
+        visible = true;
+        onVisible?.();
+      });
     } catch (error) {
-      if (((error as TokenStoreError).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return 'lost';
+      // Only a step before the rename can find the fence folder gone; after it, the token is saved.
+      if (!visible && ((error as TokenStoreError).cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return 'lost';
       throw error;
     }
     return 'saved';

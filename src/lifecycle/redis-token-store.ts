@@ -183,7 +183,7 @@ export class RedisTokenStore implements TokenStore {
     return waitUntilMoved(() => this.#moved(seen), {
       ...options,
       pollMs: this.#pollMs,
-      notify: (look, _isDone, moved) => listenOn(this.#client, this.channel, { message: moved, look }),
+      notify: (look, moved) => listenOn(this.#client, this.channel, { message: moved, look }),
     });
   }
 

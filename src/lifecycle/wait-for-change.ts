@@ -12,7 +12,7 @@ export interface ChangeWaitOptions {
    * to end the wait at once (the caller re-reads the store anyway); returns what closes it.
    * May throw: the poll alone then.
    */
-  notify?: (wake: () => void, isDone: () => boolean, moved: () => void) => NotifierHandle | undefined;
+  notify?: (wake: () => void, moved: () => void) => NotifierHandle | undefined;
 }
 
 /**
@@ -62,7 +62,7 @@ export function waitUntilMoved(moved: () => Promise<boolean>, options: ChangeWai
     if (signal?.aborted) return finish();
     let handle: NotifierHandle | undefined;
     try {
-      handle = options.notify?.(() => void check(), () => done, finish);
+      handle = options.notify?.(() => void check(), finish);
     } catch {
       // no notifier here: the poll alone
     }
