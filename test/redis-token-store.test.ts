@@ -66,18 +66,18 @@ describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
     return [...list.matchAll(/\bid=(\d+)/g)].map((m) => m[1]!).sort();
   }
 
-  /** Resolves once `channel` has a subscriber on the server (looks until then; gives up after 10 s). */
-  async function subscribed(channel: string): Promise<void> {
+  /** Resolves once `channel` has `count` subscribers on the server (looks until then; gives up after 10 s). */
+  async function subscribed(channel: string, count = 1): Promise<void> {
     const admin = clients[0] ?? (await connect());
     const until = Date.now() + 10_000;
-    while (Number(((await admin.sendCommand(['PUBSUB', 'NUMSUB', channel])) as unknown[])[1]) < 1) {
+    while (Number(((await admin.sendCommand(['PUBSUB', 'NUMSUB', channel])) as unknown[])[1]) < count) {
       if (Date.now() > until) throw new Error(`nothing subscribed to ${channel} within 10 s`);
       await new Promise((r) => setTimeout(r, 5));
     }
   }
 
   /** Whether `waiting` resolves before `boundMs` (a bound for a failing run, not a timing). */
-  function endsWithin(waiting: Promise<void>, boundMs = 10_000): Promise<boolean> {
+  function endsWithin(waiting: Promise<unknown>, boundMs = 10_000): Promise<boolean> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const bound = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), boundMs)));
     return Promise.race([waiting.then(() => true), bound]).finally(() => clearTimeout(timer));
@@ -135,6 +135,64 @@ describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
     await redis.set(`${key}:lock`, 'another-holders-fence');
     expect(await lock.saveIf(B.token, C)).toBe('lost');
     expect(await s.load()).toEqual(B);
+  });
+
+  it('lock() reads the hash in the same step as it takes the lock (one script): lock.load() answers from that read once, with no command of its own', async () => {
+    const client = await connect();
+    const sent: string[] = [];
+    const counting = { sendCommand: (args: ReadonlyArray<string>) => (sent.push(args[0]!), client.sendCommand([...args])), duplicate: () => client.duplicate(), options: client.options };
+    const s = new RedisTokenStore({ client: counting, key });
+    await s.save(A);
+    sent.length = 0;
+    const lock = (await s.lock(60_000))!;
+    expect(sent).toEqual(['EVAL']); // SET NX PX and HMGET in one script
+    await client.hSet(key, 'token', B.token); // changed after the lock was taken: not what the lock read
+    expect(await lock.load!()).toEqual(A);
+    expect(sent).toHaveLength(1);
+    expect((await lock.load!())?.token).toBe(B.token); // after the first: a read of its own
+    expect(sent).toEqual(['EVAL', 'HMGET']);
+    expect(await s.lock(60_000)).toBeUndefined(); // taken: no read comes back
+    await lock.release();
+    // A corrupt hash read with the lock: the read's error, naming the place, never the content.
+    await client.hSet(key, { expiresAt: 'soon' });
+    const corrupt = (await s.lock(60_000))!;
+    const error = await rejectionOf(corrupt.load!());
+    expect(error).toMatchObject({ name: 'TokenStoreError', reason: 'corrupt' });
+    expect(views(error)).not.toContain(B.token);
+    await corrupt.release();
+  });
+
+  it('a save PUBLISHes the record it wrote: a waiting store resolves with it (the manager then reads nothing); a release or another message wakes it empty', async () => {
+    const waiter = await store({ pollMs: 3_600_000 });
+    const holderStore = await store();
+    const listener = clients[0]!.duplicate();
+    listener.on('error', () => undefined);
+    clients.push(listener);
+    const messages: string[] = [];
+    await listener.connect();
+    await listener.subscribe(waiter.channel, (message) => void messages.push(message));
+    await holderStore.save(A);
+    const holder = (await holderStore.lock(60_000))!;
+    const saved = waiter.waitForChange(A.token, { timeoutMs: 60_000 });
+    await subscribed(waiter.channel, 2); // the listener, and the waiter's subscriber
+    expect(await holder.saveIf(A.token, B)).toBe('saved');
+    expect(await saved).toEqual(B);
+    // The documented message of a save (and of the unconditional save above).
+    const documented = (record: typeof A) => ({ event: 'saved', version: '1', token: record.token, expiresAt: new Date(record.expiresAt).toISOString() });
+    await expect.poll(() => messages).toHaveLength(2);
+    expect(messages.map((m) => JSON.parse(m))).toEqual([documented(A), documented(B)]);
+    const released = waiter.waitForChange(B.token, { timeoutMs: 60_000 });
+    await subscribed(waiter.channel);
+    await holder.release();
+    expect(await released).toBeUndefined();
+    await expect.poll(() => messages.at(-1)).toBe('released');
+    const other = (await holderStore.lock(60_000))!;
+    for (const odd of ['saved', '{"event":"saved","version":"1","token":"","expiresAt":"2099-01-01T00:00:00Z"}', '{not json']) {
+      const woken = waiter.waitForChange(B.token, { timeoutMs: 60_000 });
+      await clients[0]!.publish(waiter.channel, odd);
+      expect(await woken).toBeUndefined();
+    }
+    await other.release();
   });
 
   it('waitForChange() wakes on a PUBLISHed save and release (the poll is an hour: the channel alone must wake it), and at the timeout', async () => {

@@ -111,7 +111,7 @@ class FleetStore implements TokenStore {
     };
   }
 
-  waitForChange(seen: string | undefined, { timeoutMs }: { timeoutMs: number }): Promise<void> {
+  waitForChange(seen: string | undefined, { timeoutMs }: { timeoutMs: number }): Promise<StoredToken | void> {
     return new Promise((resolve) => {
       const free = !this.holder || this.holder.until <= Date.now();
       if (this.record?.token !== seen || free) return resolve();
@@ -211,6 +211,46 @@ describe('a fleet on one coordinating store', () => {
     expect(await manager.getToken()).toBe(server.live);
     expect(server.calls).toEqual([FIRST]);
     expect(store.loads).toBe(2);
+  });
+
+  it('a lock that read the store as it was taken (lock.load) is the read under the lock: no store.load() there', async () => {
+    const server = new FakeServer();
+    const store = new FleetStore({ token: FIRST, expiresAt: Date.now() + DAY });
+    const lock = store.lock.bind(store);
+    let lockLoads = 0;
+    store.lock = async (ttl) => {
+      const held = await lock(ttl);
+      const read = store.record && { ...store.record }; // read in the same step as the lock was taken
+      return held && { ...held, load: async () => (lockLoads++, read) };
+    };
+    const { manager } = member(store, server);
+    expect(await manager.getToken()).toBe(server.live);
+    expect(server.calls).toEqual([FIRST]);
+    expect([store.loads, lockLoads]).toEqual([1, 1]); // the first use's read, then the lock's
+  });
+
+  it.each([
+    { carried: true, loads: 1 },
+    { carried: false, loads: 2 },
+  ])('a wait that resolves with the token the store announced is taken without a read (carried: $carried, store reads: $loads)', async ({ carried, loads }) => {
+    const server = new FakeServer();
+    const store = new FleetStore({ token: FIRST, expiresAt: Date.now() + DAY });
+    const holder = (await store.lock(60_000))!; // another member is rotating
+    const wait = store.waitForChange.bind(store);
+    store.waitForChange = async (seen, options) => {
+      await wait(seen, options);
+      return carried ? store.record && { ...store.record } : undefined;
+    };
+    const { manager, changes } = member(store, server);
+    const got = manager.getToken();
+    await expect.poll(() => store.lockCalls).toBe(2); // the holder's, then this member's: it waits
+    const next = { token: (await server.refresh({ token: FIRST, expiresAt: 0 })).token, expiresAt: Date.now() + 90 * DAY };
+    expect(await holder.saveIf(FIRST, next)).toBe('saved');
+    expect(await got).toBe(next.token);
+    expect(store.loads).toBe(loads); // first use's read; and, with nothing carried, the read after the wait
+    expect(changes).toEqual([{ token: next.token, change: { expiresAt: next.expiresAt, source: 'store' } }]);
+    expect(server.calls).toEqual([FIRST]); // the holder's refresh only
+    await holder.release();
   });
 
   it('re-reads under the lock: a successor saved between the first read and the lock is taken, and the lock released', async () => {

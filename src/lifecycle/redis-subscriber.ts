@@ -10,7 +10,7 @@ import type { RedisClientLike, RedisSubscriberLike } from './redis-token-store.j
 /** One wait's callbacks. */
 export interface ChannelWaiter {
   /** A message arrived on the channel. */
-  message(): void;
+  message(text: string): void;
   /** Look at the store: the subscription became active (first confirmed, or back after a reconnect), or failed (the poll alone then). */
   look(): void;
 }
@@ -82,7 +82,7 @@ class Subscriber {
       entry = created;
       this.#channels.set(channel, created);
       this.#connected
-        .then(() => this.#connection.subscribe(channel, () => each(created, (w) => w.message())))
+        .then(() => this.#connection.subscribe(channel, (text) => each(created, (w) => w.message(text))))
         .then(
           () => {
             created.active = true;

@@ -65,12 +65,16 @@ local current = redis.call('HGET', KEYS[1], 'token')
 if current == false then current = '' end
 if current ~= ARGV[2] then return 'changed' end
 redis.call('HSET', KEYS[1], 'version', '${FORMAT_VERSION}', 'token', ARGV[3], 'expiresAt', ARGV[4])
-redis.call('PUBLISH', ARGV[5], 'saved')
+redis.call('PUBLISH', ARGV[5], ARGV[6])
 return 'saved'`;
 const SAVE = `
 redis.call('HSET', KEYS[1], 'version', '${FORMAT_VERSION}', 'token', ARGV[1], 'expiresAt', ARGV[2])
-redis.call('PUBLISH', ARGV[3], 'saved')
+redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 'saved'`;
+// Takes the lock and, only then, reads the hash in the same step: the holder's read under the lock.
+const LOCK = `
+if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
+return redis.call('HMGET', KEYS[1], 'version', 'token', 'expiresAt')`;
 const RENEW = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
@@ -91,11 +95,16 @@ return 0`;
  * - `<key>`: a hash `{ version: "1", token, expiresAt: ISO 8601 UTC }`;
  * - `<key>:lock`: the lock, `SET <key>:lock <fence> NX PX <ttlMs>`; the fence is 32 random
  *   hex digits; renew with `PEXPIRE` only while `GET` still returns your fence (one script);
- *   release with `DEL` only while it does (one script);
+ *   release with `DEL` only while it does (one script). This store takes it and reads the hash
+ *   in one script, so what it reads under the lock costs no second round trip;
  * - save (compare-and-set, one Lua script): only while `<key>:lock` holds your fence and the
  *   hash's `token` is still the one you read under the lock;
  * - `<key>:events`: every save and release is PUBLISHed there, so waiting members wake at once
- *   (a member may keep one connection SUBSCRIBEd to it for good, as this store does).
+ *   (a member may keep one connection SUBSCRIBEd to it for good, as this store does). A save's
+ *   message is the record it wrote, `{"event":"saved","version":"1","token","expiresAt"}`, so a
+ *   waiter takes it without reading the hash; a release's is `released`. Any message may be
+ *   taken as a wake-up only. The channel thus carries the token as the hash does: where Redis
+ *   ACLs restrict channels (`&pattern`), grant it only to those who may read the key.
  *
  * Errors are `TokenStoreError`s naming the key and the server (never its password), never the token.
  */
@@ -130,7 +139,11 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async load(): Promise<StoredToken | undefined> {
-    const reply = await this.#command('read-failed', 'read', ['HMGET', this.key, 'version', 'token', 'expiresAt']);
+    return this.#parse(await this.#command('read-failed', 'read', ['HMGET', this.key, 'version', 'token', 'expiresAt']));
+  }
+
+  /** The hash's fields (an HMGET reply) as a StoredToken; TokenStoreError 'corrupt' naming the place, never the token. */
+  #parse(reply: unknown): StoredToken | undefined {
     const [version, token, expiresAt] = Array.isArray(reply) ? (reply as unknown[]) : [];
     if (version == null && token == null && expiresAt == null) return undefined;
     const corrupt = (what: string) =>
@@ -146,7 +159,7 @@ export class RedisTokenStore implements TokenStore {
 
   async save(token: StoredToken): Promise<void> {
     const record = checkStoredToken(token);
-    await this.#command('write-failed', 'save', ['EVAL', SAVE, '1', this.key, record.token, iso(record), this.channel], [record.token]);
+    await this.#command('write-failed', 'save', ['EVAL', SAVE, '1', this.key, record.token, iso(record), this.channel, savedMessage(record)], [record.token]);
   }
 
   async lock(ttlMs: number): Promise<TokenStoreLock | undefined> {
@@ -154,14 +167,21 @@ export class RedisTokenStore implements TokenStore {
       throw new InvalidInputError('ttlMs', `must be a whole number of ms, 1 or more, got ${typeof ttlMs === 'number' ? ttlMs : describeValue(ttlMs)}`);
     }
     const fence = randomFence();
-    const reply = await this.#command('lock-failed', 'lock', ['SET', this.lockKey, fence, 'NX', 'PX', String(ttlMs)]);
+    const reply = await this.#command('lock-failed', 'lock', ['EVAL', LOCK, '2', this.key, this.lockKey, fence, String(ttlMs)]);
     if (reply == null) return undefined;
+    let read: unknown = reply; // what the hash held as the lock was taken: step 3's read, once
     return {
       fence,
+      load: () => {
+        if (read === undefined) return this.load();
+        const fields = read;
+        read = undefined;
+        return Promise.resolve().then(() => this.#parse(fields));
+      },
       renew: async () => Number(await this.#command('lock-failed', 'renew', ['EVAL', RENEW, '1', this.lockKey, fence, String(ttlMs)])) === 1,
       saveIf: async (expected, next) => {
         const record = checkStoredToken(next);
-        const args = ['EVAL', SAVE_IF, '2', this.key, this.lockKey, fence, expected ?? '', record.token, iso(record), this.channel];
+        const args = ['EVAL', SAVE_IF, '2', this.key, this.lockKey, fence, expected ?? '', record.token, iso(record), this.channel, savedMessage(record)];
         const result = String(await this.#command('write-failed', 'save', args, [record.token, expected]));
         if (result === 'saved' || result === 'changed' || result === 'lost') return result as SaveIfResult;
         throw new TokenStoreError('write-failed', `cannot save to the ${this.place}: unexpected reply from the script`, { path: this.place });
@@ -174,16 +194,17 @@ export class RedisTokenStore implements TokenStore {
 
   /**
    * Resolves when the hash no longer holds `seen` or the lock is free, when a save or release
-   * is PUBLISHed on `<key>:events` (at once, without a look: the caller re-reads the store),
+   * is PUBLISHed on `<key>:events` (at once, without a look: with the record a save's message
+   * carries, which the caller takes as its read, or with nothing: the caller re-reads the store),
    * after `timeoutMs`, or when `signal` aborts. It looks once the subscription is active (at
    * once when it already is) and every `pollMs`. The subscriber is one connection per client, shared by every store on it,
    * opened on the first wait and kept (unref()ed) until the client ends. Never rejects.
    */
-  waitForChange(seen: string | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
-    return waitUntilMoved(() => this.#moved(seen), {
+  waitForChange(seen: string | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<StoredToken | undefined> {
+    return waitUntilMoved<StoredToken>(() => this.#moved(seen), {
       ...options,
       pollMs: this.#pollMs,
-      notify: (look, moved) => listenOn(this.#client, this.channel, { message: moved, look }),
+      notify: (look, moved) => listenOn(this.#client, this.channel, { message: (text) => moved(carried(text)), look }),
     });
   }
 
@@ -219,6 +240,24 @@ export class RedisTokenStore implements TokenStore {
     } finally {
       clearTimeout(timer);
     }
+  }
+}
+
+/** What a save PUBLISHes: the record it wrote, as JSON, so a waiting member need not read it. */
+function savedMessage(record: StoredToken): string {
+  return JSON.stringify({ event: 'saved', version: FORMAT_VERSION, token: record.token, expiresAt: iso(record) });
+}
+
+/** The record a save's message carries, or undefined (a release, another format: the waiter reads the hash). */
+function carried(text: string): StoredToken | undefined {
+  if (!text.startsWith('{')) return undefined;
+  try {
+    const { event, version, token, expiresAt } = JSON.parse(text) as Record<string, unknown>;
+    if (event !== 'saved' || version !== FORMAT_VERSION || !isCredential(token) || typeof expiresAt !== 'string') return undefined;
+    const ms = toEpochMs(expiresAt);
+    return Number.isNaN(ms) ? undefined : { token, expiresAt: ms };
+  } catch {
+    return undefined;
   }
 }
 

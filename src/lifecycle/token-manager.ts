@@ -432,9 +432,11 @@ export class TokenManager {
     const store = this.#store as Required<TokenStore>;
     const ttl = this.#lockTtlMs;
     const started = Date.now();
-    for (let fresh = read; ; fresh = undefined) {
-      // Step 1; on first use, the read that loaded the manager just now is this read.
+    for (let fresh = read; ; ) {
+      // Step 1; on first use, the read that loaded the manager just now is this read, and
+      // after a wait, what the store's notification carried (when it did).
       const seen = fresh ? fresh.stored : await this.#phase('load', this.#readStore());
+      fresh = undefined;
       const successor = this.#successor(seen);
       if (successor) return this.#settleUnsaved(successor);
       if (this.#unsaved !== undefined && this.#unsaved.next.token !== this.#token) this.#unsaved = undefined;
@@ -451,7 +453,8 @@ export class TokenManager {
           );
         }
         const timeoutMs = (waited < ttl ? ttl : 2 * ttl) - waited;
-        await store.waitForChange(seen?.token, { timeoutMs });
+        const carried = await store.waitForChange(seen?.token, { timeoutMs });
+        if (carried) fresh = { stored: checkLoaded(carried) };
         continue;
       }
       const done = await this.#underLock(lock, serveEarly);
@@ -463,7 +466,7 @@ export class TokenManager {
   async #underLock(lock: TokenStoreLock, serveEarly: (outcome: Outcome) => void): Promise<boolean> {
     const renewal = this.#keepRenewed(lock);
     try {
-      const seen = await this.#phase('load', this.#readStore());
+      const seen = await this.#phase('load', lock.load ? lock.load().then(checkLoaded) : this.#readStore());
       const successor = this.#successor(seen);
       if (successor) {
         this.#settleUnsaved(successor);

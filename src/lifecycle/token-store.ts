@@ -53,8 +53,10 @@ export interface TokenStore {
    * empty) or the lock may have been released, or after `timeoutMs`, or when `signal`
    * aborts; whichever comes first. It never rejects: the caller re-reads the store after
    * it anyway, so a spurious wake-up is harmless, and a missed one costs at most `timeoutMs`.
+   * When the store's own notification of a save carried the saved token, it may resolve with
+   * that token: the caller then takes it as what it would have read (one read fewer).
    */
-  waitForChange?(seen: string | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
+  waitForChange?(seen: string | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<StoredToken | void>;
 }
 
 /** What `TokenStoreLock.saveIf` did: `changed`: the store no longer holds the token expected; `lost`: the lock is no longer this one. */
@@ -64,6 +66,12 @@ export type SaveIfResult = 'saved' | 'changed' | 'lost';
 export interface TokenStoreLock {
   /** The fencing value: unique to this holding, checked by the store on every step below. */
   readonly fence: string;
+  /**
+   * Reads the store under this lock, as `TokenStore.load` does (optional). A store that read
+   * it in the same atomic step as it took the lock answers from that read, without another
+   * round trip; the manager calls it once, right after the lock was taken.
+   */
+  load?(): Promise<StoredToken | undefined>;
   /** Extends the lease by the `ttlMs` it was taken with; `false` when the lock is no longer this one. */
   renew(): Promise<boolean>;
   /**

@@ -2,17 +2,18 @@
 // (fs.watch, a Redis PUBLISH) wakes it, overlapping checks coalesced into one re-run; it ends
 // when the store has moved, at the timeout, or on abort, whichever comes first. No `node:` import.
 
-export interface ChangeWaitOptions {
+export interface ChangeWaitOptions<T> {
   timeoutMs: number;
   signal?: AbortSignal;
   /** The poll: a check every this many ms, whatever the notifier does. */
   pollMs: number;
   /**
    * Sets up the store's notifier, which calls `wake` to have the store looked at, or `moved`
-   * to end the wait at once (the caller re-reads the store anyway); returns what closes it.
-   * May throw: the poll alone then.
+   * to end the wait at once (the caller re-reads the store, unless `moved` was given what the
+   * store now holds: the wait resolves with it); returns what closes it. May throw: the poll
+   * alone then.
    */
-  notify?: (wake: () => void, moved: () => void) => NotifierHandle | undefined;
+  notify?: (wake: () => void, moved: (carried?: T) => void) => NotifierHandle | undefined;
 }
 
 /**
@@ -22,22 +23,23 @@ export interface ChangeWaitOptions {
  */
 export type NotifierHandle = (() => void) | { close: () => void; wakesWhenListening: boolean };
 
-export function waitUntilMoved(moved: () => Promise<boolean>, options: ChangeWaitOptions): Promise<void> {
-  return new Promise<void>((resolve) => {
+export function waitUntilMoved<T = never>(moved: () => Promise<boolean>, options: ChangeWaitOptions<T>): Promise<T | undefined> {
+  return new Promise<T | undefined>((resolve) => {
     const { timeoutMs, signal, pollMs } = options;
     let done = false;
     let running = false;
     let again = false;
     let closeNotifier: (() => void) | undefined;
-    const finish = () => {
+    const finish = (carried?: T) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       clearInterval(poll);
-      signal?.removeEventListener('abort', finish);
+      signal?.removeEventListener('abort', stop);
       closeNotifier?.();
-      resolve();
+      resolve(carried);
     };
+    const stop = () => finish();
     const check = async () => {
       if (done) return;
       if (running) {
@@ -54,12 +56,12 @@ export function waitUntilMoved(moved: () => Promise<boolean>, options: ChangeWai
         running = false;
       }
     };
-    const timer = setTimeout(finish, Math.max(0, timeoutMs));
+    const timer = setTimeout(stop, Math.max(0, timeoutMs));
     const poll = setInterval(() => void check(), pollMs);
     (timer as { unref?: () => void }).unref?.();
     (poll as { unref?: () => void }).unref?.();
-    signal?.addEventListener('abort', finish, { once: true });
-    if (signal?.aborted) return finish();
+    signal?.addEventListener('abort', stop, { once: true });
+    if (signal?.aborted) return stop();
     let handle: NotifierHandle | undefined;
     try {
       handle = options.notify?.(() => void check(), finish);

@@ -89,8 +89,9 @@ const observed: TokenStore = {
   save: (token) => store.save(token),
   async waitForChange(seen, options) {
     trace('wait>');
-    await store.waitForChange!(seen, options);
+    const carried = await store.waitForChange!(seen, options);
     trace('wait<');
+    return carried;
   },
   async lock(ttlMs: number) {
     trace('lock>');
@@ -103,6 +104,14 @@ const observed: TokenStore = {
     pauseHere('after-lock');
     const watched: TokenStoreLock = {
       fence: lock.fence,
+      ...(lock.load && {
+        async load() {
+          trace('load>');
+          const stored = await lock.load!();
+          trace('load<');
+          return stored;
+        },
+      }),
       renew: () => lock.renew(),
       async release() {
         trace('release>');
