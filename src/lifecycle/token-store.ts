@@ -24,8 +24,10 @@ export interface StoredToken {
  * 1. re-read the store: if it holds a token other than the one held (and not one this
  *    manager already replaced), another member has rotated: use it;
  * 2. `lock(ttlMs)`; no lock: `waitForChange` (the holder saves or releases, or its lease
- *    runs out: a dead holder's lock expires after `ttlMs`, then `lock` succeeds), go to 1;
- * 3. re-read the store under the lock (same test as 1);
+ *    runs out: a dead holder's lock expires after `ttlMs`, then `lock` succeeds), go to 1
+ *    (a token the wait resolved with is that step's read);
+ * 3. re-read the store under the lock (same test as 1), through `lock.load()` when the lock
+ *    offers it (a read made in the same atomic step as taking the lock);
  * 4. refresh, renewing the lock every `ttlMs / 3` meanwhile;
  * 5. `lock.saveIf(seen, next)`: saved only if the store still holds `seen` (what step 3
  *    read) and the lock is still this one, checked by the store in the same step;
