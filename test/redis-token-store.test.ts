@@ -153,6 +153,16 @@ describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
     expect(sent).toEqual(['EVAL', 'HMGET']);
     expect(await s.lock(60_000)).toBeUndefined(); // taken: no read comes back
     await lock.release();
+    // An empty key: the read under the lock is "nothing stored".
+    const empty = new RedisTokenStore({ client, key: `${key}-empty` });
+    const emptyLock = (await empty.lock(60_000))!;
+    expect(await emptyLock.load!()).toBeUndefined();
+    await emptyLock.release();
+    // A key that cannot be read as a hash: the script fails before it takes the lock.
+    await client.set(`${key}-string`, 'not a hash');
+    const wrong = new RedisTokenStore({ client, key: `${key}-string` });
+    expect(await rejectionOf(wrong.lock(60_000))).toMatchObject({ name: 'TokenStoreError', reason: 'lock-failed' });
+    expect(await client.exists(`${key}-string:lock`)).toBe(0);
     // A corrupt hash read with the lock: the read's error, naming the place, never the content.
     await client.hSet(key, { expiresAt: 'soon' });
     const corrupt = (await s.lock(60_000))!;
@@ -163,7 +173,16 @@ describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
   });
 
   it('a save PUBLISHes the record it wrote: a waiting store resolves with it (the manager then reads nothing); a release or another message wakes it empty', async () => {
-    const waiter = await store({ pollMs: 3_600_000 });
+    // The waiter's looks always see "unchanged" (the hash holds the token seen, the lock is
+    // held), so only a message can end its waits: a look racing the save cannot end one first.
+    const client = await connect();
+    const unchanged = {
+      sendCommand: (args: ReadonlyArray<string>) => (args[0] === 'HGET' ? Promise.resolve(looksSee) : args[0] === 'EXISTS' ? Promise.resolve(1) : client.sendCommand([...args])),
+      duplicate: () => client.duplicate(),
+      options: client.options,
+    };
+    let looksSee = A.token;
+    const waiter = new RedisTokenStore({ client: unchanged, key, pollMs: 3_600_000 });
     const holderStore = await store();
     const listener = clients[0]!.duplicate();
     listener.on('error', () => undefined);
@@ -181,15 +200,17 @@ describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
     const documented = (record: typeof A) => ({ event: 'saved', version: '1', token: record.token, expiresAt: new Date(record.expiresAt).toISOString() });
     await expect.poll(() => messages).toHaveLength(2);
     expect(messages.map((m) => JSON.parse(m))).toEqual([documented(A), documented(B)]);
+    looksSee = B.token;
     const released = waiter.waitForChange(B.token, { timeoutMs: 60_000 });
     await subscribed(waiter.channel);
     await holder.release();
     expect(await released).toBeUndefined();
     await expect.poll(() => messages.at(-1)).toBe('released');
     const other = (await holderStore.lock(60_000))!;
-    for (const odd of ['saved', '{"event":"saved","version":"1","token":"","expiresAt":"2099-01-01T00:00:00Z"}', '{not json']) {
+    const odd = (fields: Record<string, unknown>) => JSON.stringify({ ...documented(C), ...fields });
+    for (const message of ['saved', '{not json', odd({ token: '' }), odd({ version: '2' }), odd({ event: 'released' }), odd({ expiresAt: 'soon' }), odd({ token: 7 })]) {
       const woken = waiter.waitForChange(B.token, { timeoutMs: 60_000 });
-      await clients[0]!.publish(waiter.channel, odd);
+      await clients[0]!.publish(waiter.channel, message);
       expect(await woken).toBeUndefined();
     }
     await other.release();

@@ -230,27 +230,56 @@ describe('a fleet on one coordinating store', () => {
   });
 
   it.each([
-    { carried: true, loads: 1 },
-    { carried: false, loads: 2 },
-  ])('a wait that resolves with the token the store announced is taken without a read (carried: $carried, store reads: $loads)', async ({ carried, loads }) => {
+    { carried: 'the saved token', loads: 1 },
+    { carried: 'nothing', loads: 2 },
+    { carried: 'an older token (a late notice of an earlier save)', loads: 2 },
+    { carried: 'a malformed value', loads: 2 },
+  ])('a wait that resolves with the token the store announced is taken without a read (carried: $carried; store reads: $loads)', async ({ carried, loads }) => {
     const server = new FakeServer();
     const store = new FleetStore({ token: FIRST, expiresAt: Date.now() + DAY });
     const holder = (await store.lock(60_000))!; // another member is rotating
     const wait = store.waitForChange.bind(store);
     store.waitForChange = async (seen, options) => {
       await wait(seen, options);
-      return carried ? store.record && { ...store.record } : undefined;
+      if (carried === 'the saved token') return store.record && { ...store.record };
+      if (carried === 'an older token (a late notice of an earlier save)') return { token: 'SECRET-FLEET-OLDER', expiresAt: Date.now() + DAY / 2 };
+      if (carried === 'a malformed value') return { token: '', expiresAt: 'soon' } as never;
+      return undefined;
     };
-    const { manager, changes } = member(store, server);
+    const { manager, changes, errors } = member(store, server);
     const got = manager.getToken();
     await expect.poll(() => store.lockCalls).toBe(2); // the holder's, then this member's: it waits
     const next = { token: (await server.refresh({ token: FIRST, expiresAt: 0 })).token, expiresAt: Date.now() + 90 * DAY };
     expect(await holder.saveIf(FIRST, next)).toBe('saved');
     expect(await got).toBe(next.token);
-    expect(store.loads).toBe(loads); // first use's read; and, with nothing carried, the read after the wait
+    expect(store.loads).toBe(loads); // first use's read; and, unless a valid newer token came with the wake, the read after it
     expect(changes).toEqual([{ token: next.token, change: { expiresAt: next.expiresAt, source: 'store' } }]);
     expect(server.calls).toEqual([FIRST]); // the holder's refresh only
+    expect(errors).toEqual([]);
     await holder.release();
+  });
+
+  it('what lock.load() reads is the read under the lock: a successor there is taken without a refresh; a failure is reported as "load"', async () => {
+    const server = new FakeServer();
+    const store = new FleetStore({ token: FIRST, expiresAt: Date.now() + DAY });
+    const successor = { token: 'SECRET-FLEET-SAVED-ELSEWHERE', expiresAt: Date.now() + 90 * DAY };
+    const lock = store.lock.bind(store);
+    let failing = false;
+    store.lock = async (ttl) => {
+      const held = await lock(ttl);
+      const load = failing ? () => Promise.reject(new TokenStoreError('corrupt', 'the store is corrupt')) : async () => successor;
+      return held && { ...held, load };
+    };
+    const { manager, changes } = member(store, server);
+    expect(await manager.getToken()).toBe(successor.token);
+    expect(server.calls).toEqual([]);
+    expect(changes.map((c) => c.change.source)).toEqual(['store']);
+    expect(store.log).toEqual(['lock fence-1', 'release fence-1']);
+    failing = true;
+    const other = member(store, server);
+    expect(await other.manager.getToken()).toBe(FIRST); // still valid: served
+    expect(other.errors.map((e) => [e.context.phase, (e.error as TokenStoreError).reason])).toEqual([['load', 'corrupt']]);
+    expect(server.calls).toEqual([]);
   });
 
   it('re-reads under the lock: a successor saved between the first read and the lock is taken, and the lock released', async () => {

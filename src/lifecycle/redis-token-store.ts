@@ -71,10 +71,13 @@ const SAVE = `
 redis.call('HSET', KEYS[1], 'version', '${FORMAT_VERSION}', 'token', ARGV[1], 'expiresAt', ARGV[2])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 'saved'`;
-// Takes the lock and, only then, reads the hash in the same step: the holder's read under the lock.
+// Reads the hash and takes the lock in one step: the read is the holder's read under the lock,
+// returned only when the lock was taken. The read comes first, so a hash that cannot be read
+// (a key of another type) fails the script before it takes the lock.
 const LOCK = `
+local read = redis.call('HMGET', KEYS[1], 'version', 'token', 'expiresAt')
 if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
-return redis.call('HMGET', KEYS[1], 'version', 'token', 'expiresAt')`;
+return read`;
 const RENEW = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;

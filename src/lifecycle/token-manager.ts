@@ -453,8 +453,7 @@ export class TokenManager {
           );
         }
         const timeoutMs = (waited < ttl ? ttl : 2 * ttl) - waited;
-        const carried = await store.waitForChange(seen?.token, { timeoutMs });
-        if (carried) fresh = { stored: checkLoaded(carried) };
+        fresh = carriedRead(await store.waitForChange(seen?.token, { timeoutMs }), seen);
         continue;
       }
       const done = await this.#underLock(lock, serveEarly);
@@ -720,6 +719,21 @@ function checkInitial(value: unknown): StoredToken {
     );
   }
   return { token, expiresAt: ms };
+}
+
+/**
+ * What a wait resolved with, as the next look's read: only a valid token that expires after the
+ * one `seen` before the wait. Anything else (nothing, a malformed value, an older token whose
+ * notice came late, from a save before the one seen) is not a read: the store is read instead.
+ */
+function carriedRead(carried: unknown, seen: StoredToken | undefined): StoreRead | undefined {
+  try {
+    const stored = checkLoaded(carried);
+    if (stored && stored.expiresAt > (seen ? seen.expiresAt : -Infinity)) return { stored };
+  } catch {
+    // malformed: not a read
+  }
+  return undefined;
 }
 
 function checkLoaded(value: unknown): StoredToken | undefined {

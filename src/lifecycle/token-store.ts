@@ -54,9 +54,11 @@ export interface TokenStore {
    * Resolves when the stored token may differ from `seen` (`undefined`: the store was
    * empty) or the lock may have been released, or after `timeoutMs`, or when `signal`
    * aborts; whichever comes first. It never rejects: the caller re-reads the store after
-   * it anyway, so a spurious wake-up is harmless, and a missed one costs at most `timeoutMs`.
-   * When the store's own notification of a save carried the saved token, it may resolve with
-   * that token: the caller then takes it as what it would have read (one read fewer).
+   * it, so a spurious wake-up is harmless, and a missed one costs at most `timeoutMs`.
+   * When the store's own notice of a save (made after the wait began) carried the saved
+   * token, it may resolve with that token instead: the caller takes it as its read if it is a
+   * valid token that expires after the one the caller last read, and reads the store otherwise
+   * (a late notice of an older save is never taken).
    */
   waitForChange?(seen: string | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<StoredToken | void>;
 }
