@@ -145,6 +145,16 @@ export class RedisTokenStore implements TokenStore {
     return this.#parse(await this.#command('read-failed', 'read', ['HMGET', this.key, 'version', 'token', 'expiresAt']));
   }
 
+  /** The record a save's message carries, checked as the hash is; undefined for a release or any other message (the waiter reads the hash). */
+  #carried(text: string): StoredToken | undefined {
+    try {
+      const { event, version, token, expiresAt } = JSON.parse(text) as Record<string, unknown>;
+      return event === 'saved' ? this.#parse([version, token, expiresAt]) : undefined;
+    } catch {
+      return undefined; // not JSON (`released`), or not a valid record
+    }
+  }
+
   /** The hash's fields (an HMGET reply) as a StoredToken; TokenStoreError 'corrupt' naming the place, never the token. */
   #parse(reply: unknown): StoredToken | undefined {
     const [version, token, expiresAt] = Array.isArray(reply) ? (reply as unknown[]) : [];
@@ -175,11 +185,10 @@ export class RedisTokenStore implements TokenStore {
     let read: unknown = reply; // what the hash held as the lock was taken: step 3's read, once
     return {
       fence,
-      load: () => {
-        if (read === undefined) return this.load();
+      load: async () => {
         const fields = read;
         read = undefined;
-        return Promise.resolve().then(() => this.#parse(fields));
+        return fields === undefined ? this.load() : this.#parse(fields);
       },
       renew: async () => Number(await this.#command('lock-failed', 'renew', ['EVAL', RENEW, '1', this.lockKey, fence, String(ttlMs)])) === 1,
       saveIf: async (expected, next) => {
@@ -207,7 +216,7 @@ export class RedisTokenStore implements TokenStore {
     return waitUntilMoved<StoredToken>(() => this.#moved(seen), {
       ...options,
       pollMs: this.#pollMs,
-      notify: (look, moved) => listenOn(this.#client, this.channel, { message: (text) => moved(carried(text)), look }),
+      notify: (look, moved) => listenOn(this.#client, this.channel, { message: (text) => moved(this.#carried(text)), look }),
     });
   }
 
@@ -249,19 +258,6 @@ export class RedisTokenStore implements TokenStore {
 /** What a save PUBLISHes: the record it wrote, as JSON, so a waiting member need not read it. */
 function savedMessage(record: StoredToken): string {
   return JSON.stringify({ event: 'saved', version: FORMAT_VERSION, token: record.token, expiresAt: iso(record) });
-}
-
-/** The record a save's message carries, or undefined (a release, another format: the waiter reads the hash). */
-function carried(text: string): StoredToken | undefined {
-  if (!text.startsWith('{')) return undefined;
-  try {
-    const { event, version, token, expiresAt } = JSON.parse(text) as Record<string, unknown>;
-    if (event !== 'saved' || version !== FORMAT_VERSION || !isCredential(token) || typeof expiresAt !== 'string') return undefined;
-    const ms = toEpochMs(expiresAt);
-    return Number.isNaN(ms) ? undefined : { token, expiresAt: ms };
-  } catch {
-    return undefined;
-  }
 }
 
 function iso(record: StoredToken): string {
