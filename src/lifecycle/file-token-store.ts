@@ -7,13 +7,12 @@ import {
   fchmodSync,
   fstatSync,
   fsync,
+  linkSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
   renameSync,
-  rmdirSync,
-  rmSync,
   statSync,
   unlinkSync,
   utimesSync,
@@ -21,7 +20,7 @@ import {
   writeFileSync,
   type FSWatcher,
 } from 'node:fs';
-import { readdir, unlink } from 'node:fs/promises';
+import { readdir, rm, rmdir, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -76,6 +75,7 @@ export interface FileTokenStoreOptions {
  *   <fence>/                    the holder's folder, named by its fencing value (32 hex digits)
  *     owner.json                {"version":1,"pid":…,"host":"…","ttlMs":…,"acquiredAt":"…"}
  *     next.tmp                  the holder's next token file, renamed over <file> to save
+ *     replaced                  the file that save replaced (a hard link), removed on release
  * ```
  *
  * - take: look first (while `<file>.lock` holds a fence folder with a live lease, build
@@ -129,9 +129,14 @@ export class FileTokenStore implements TokenStore {
    * takes a few µs of CPU, while the same call through the thread pool (`fs/promises`) costs
    * about 0.1 ms of CPU and a wake-up of the event loop, and when 8 members share 2 cores,
    * every wake-up is a chance to wait for a core: measured, a fleet of 8 queued for exactly
-   * that. The two `fsync`s of a save, which wait for the disk, run on the thread pool, so the
-   * event loop never waits for the disk. (A file system that stops answering would block the
-   * process in the other calls; the lock needs a local POSIX file system anyway.)
+   * that. The calls that wait for the disk run on the thread pool, so the event loop never
+   * waits for it: the two `fsync`s of a save, and every removal that frees a file's blocks (a
+   * folder of the lock, a leftover temp file). On a file system mounted with `discard` (many
+   * cloud disks) freeing blocks waits for the device: measured in a fleet of 8, a `rename`
+   * over the token file, which freed the old file, held its caller for 5 ms. So a save first
+   * keeps the file it replaces linked under another name (`keepAside`), and the rename frees
+   * nothing. (A file system that stops answering would block the process in the other calls;
+   * the lock needs a local POSIX file system anyway.)
    */
   async load(): Promise<StoredToken | undefined> {
     let fd: number | undefined;
@@ -176,7 +181,7 @@ export class FileTokenStore implements TokenStore {
       // would wake the members waiting on it.
       const state = this.#inspect(ttlMs);
       if (state.kind === 'held') return undefined;
-      if (state.kind === 'stale') this.#breakLease(state.fence);
+      if (state.kind === 'stale') await this.#breakLease(state.fence);
       staged = true;
       try {
         mkdirSync(staging, { mode: DIR_MODE });
@@ -197,7 +202,7 @@ export class FileTokenStore implements TokenStore {
         }
         const again = this.#inspect(ttlMs);
         if (again.kind === 'held') return undefined;
-        if (again.kind === 'stale') this.#breakLease(again.fence);
+        if (again.kind === 'stale') await this.#breakLease(again.fence);
       }
       return undefined;
     } catch (error) {
@@ -207,7 +212,7 @@ export class FileTokenStore implements TokenStore {
         cause: error,
       });
     } finally {
-      if (staged) removeQuietly(staging);
+      if (staged) await removeQuietly(staging);
     }
   }
 
@@ -297,14 +302,14 @@ export class FileTokenStore implements TokenStore {
   }
 
   /** Breaks a lease that ran out: its fence folder leaves the lock (only one breaker can move it). */
-  #breakLease(fence: string): void {
+  async #breakLease(fence: string): Promise<void> {
     const broken = `${this.lockPath}-${fence}.broken`;
     try {
       renameSync(join(this.lockPath, fence), broken);
     } catch {
       return; // released, or broken by another member, just now
     }
-    removeQuietly(broken);
+    await removeQuietly(broken);
   }
 
   /** For a waiting member: the file no longer holds `seen`, or the lock is free or its lease ran out. */
@@ -346,9 +351,10 @@ export class FileTokenStore implements TokenStore {
           if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // broken by another member: not ours any more
           throw lockFailed('release', error);
         }
-        removeQuietly(released);
+        // The lock is free now. The removals free blocks: off the event loop (see `load`).
+        await removeQuietly(released);
         try {
-          rmdirSync(this.lockPath);
+          await rmdir(this.lockPath);
         } catch {
           // taken again already: not empty
         }
@@ -364,9 +370,12 @@ export class FileTokenStore implements TokenStore {
     try {
       // The temp file is in the fence folder, so the rename resolves through it: it fails
       // (ENOENT) if the lock was broken since, in the same system call as the replace.
-      await replaceDurably(join(folder, 'next.tmp'), this.path, this.#format(record), 'w', () => {
-        visible = true;
-        onVisible?.();
+      await replaceDurably(join(folder, 'next.tmp'), this.path, this.#format(record), 'w', {
+        aside: join(folder, 'replaced'),
+        onVisible: () => {
+          visible = true;
+          onVisible?.();
+        },
       });
     } catch (error) {
       // Only a step before the rename can find the fence folder gone; after it, the token is saved.
@@ -412,13 +421,18 @@ export class FileTokenStore implements TokenStore {
     const dir = dirname(this.path);
     const name = basename(this.path);
     const temp = join(dir, `${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    const aside = join(dir, `${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`); // named as a temp file: ignored by load, and removed if left
     let created: string | undefined;
     try {
       created = mkdirSync(dir, { recursive: true, mode: DIR_MODE });
     } catch (error) {
       throw new TokenStoreError('write-failed', `cannot create the directory of the token file ${this.path}: ${codeOf(error)}`, { path: this.path, cause: error });
     }
-    await replaceDurably(temp, this.path, text, 'wx');
+    try {
+      await replaceDurably(temp, this.path, text, 'wx', { aside });
+    } finally {
+      await unlink(aside).catch(() => undefined);
+    }
     // Folders created just now exist durably only once their parents are synced too.
     for (let at = dir; created !== undefined && at !== dirname(created); at = dirname(at)) {
       await syncDirectory(dirname(at), this.path);
@@ -435,9 +449,16 @@ const fsyncAsync = promisify(fsync);
  * the old `target` or the new one, never a torn one. Only the fsyncs leave the event loop (see
  * `load`). `onVisible` runs once the new file is in place, with the folder's fsync already
  * under way. Rejects with a TokenStoreError `write-failed` naming the step, its `cause` the
- * system error; the temp file is removed.
+ * system error; the temp file is removed. The file replaced stays linked as `aside` (see
+ * `keepAside`): the caller removes it, on the thread pool.
  */
-async function replaceDurably(temp: string, target: string, text: string, flags: 'w' | 'wx', onVisible?: () => void): Promise<void> {
+async function replaceDurably(
+  temp: string,
+  target: string,
+  text: string,
+  flags: 'w' | 'wx',
+  { aside, onVisible }: { aside: string; onVisible?: () => void },
+): Promise<void> {
   let fd: number | undefined;
   let step = 'write a temp file for';
   try {
@@ -448,6 +469,7 @@ async function replaceDurably(temp: string, target: string, text: string, flags:
     closeSync(fd);
     fd = undefined;
     step = 'rename the temp file over';
+    keepAside(target, aside);
     renameSync(temp, target);
   } catch (error) {
     if (fd !== undefined) closeQuietly(fd);
@@ -459,6 +481,20 @@ async function replaceDurably(temp: string, target: string, text: string, flags:
     throw new TokenStoreError('write-failed', `cannot ${step} the token file ${target}: ${codeOf(error)}`, { path: target, cause: error });
   }
   await syncDirectory(dirname(target), target, onVisible);
+}
+
+/**
+ * Links the file a rename is about to replace as `aside`, so that the rename, which makes the
+ * new token visible, frees no blocks: on a file system mounted with `discard` freeing them
+ * waits for the device, in the calling thread (see `load`). Best effort: when there is no file
+ * yet, or no hard links on this file system, the rename frees the blocks itself.
+ */
+function keepAside(target: string, aside: string): void {
+  try {
+    linkSync(target, aside);
+  } catch {
+    // nothing to keep, or cannot: the rename frees the old file
+  }
 }
 
 function closeQuietly(fd: number): void {
@@ -503,10 +539,10 @@ async function syncDirectory(dir: string, path: string, started?: () => void): P
   }
 }
 
-/** Removes a folder of the lock that left it (released, broken, or a staging one). Best effort. */
-function removeQuietly(folder: string): void {
+/** Removes a folder of the lock that left it (released, broken, or a staging one), on the thread pool (it frees blocks). Best effort. */
+async function removeQuietly(folder: string): Promise<void> {
   try {
-    rmSync(folder, { recursive: true, force: true });
+    await rm(folder, { recursive: true, force: true });
   } catch {
     // a leftover; the next holder's look ignores it
   }
