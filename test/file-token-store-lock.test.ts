@@ -84,6 +84,23 @@ describe('FileTokenStore lock', () => {
     await lock.release();
   });
 
+  it('saveIf() keeps the file it replaced linked in the fence folder until the release, so the rename that makes the new token visible frees no blocks', async () => {
+    // On a file system mounted with `discard`, freeing a file's blocks waits for the device in
+    // the calling thread: a rename over the last link of the old file held a fleet's holder 5 ms.
+    const store = new FileTokenStore(file);
+    await store.save(A);
+    const before = await stat(file);
+    const lock = (await store.lock(60_000))!;
+    expect(await lock.saveIf(A.token, B)).toBe('saved');
+    const kept = join(store.lockPath, lock.fence, 'replaced');
+    expect((await stat(kept)).ino).toBe(before.ino); // the old file itself, not a copy
+    expect((await stat(kept)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(kept, 'utf8')).token).toBe(A.token);
+    expect(await store.load()).toEqual(B);
+    await lock.release();
+    expect(await readdir(dir)).toEqual(['token.json']); // removed with the fence folder
+  });
+
   it('a lease that ran out is broken by the next taker; the old holder then finds renew() false, saveIf() "lost", and its release leaves the new lock alone', async () => {
     const store = new FileTokenStore(file);
     await store.save(A);
