@@ -75,7 +75,7 @@ export interface FileTokenStoreOptions {
  *   <fence>/                    the holder's folder, named by its fencing value (32 hex digits)
  *     owner.json                {"version":1,"pid":…,"host":"…","ttlMs":…,"acquiredAt":"…"}
  *     next.tmp                  the holder's next token file, renamed over <file> to save
- *     replaced                  the file that save replaced (a hard link), removed on release
+ *     replaced                  the file that save replaced (a hard link), removed with the folder (release or break)
  * ```
  *
  * - take: look first (while `<file>.lock` holds a fence folder with a live lease, build
@@ -130,8 +130,8 @@ export class FileTokenStore implements TokenStore {
    * about 0.1 ms of CPU and a wake-up of the event loop, and when 8 members share 2 cores,
    * every wake-up is a chance to wait for a core: measured, a fleet of 8 queued for exactly
    * that. The calls that wait for the disk run on the thread pool, so the event loop never
-   * waits for it: the two `fsync`s of a save, and every removal that frees a file's blocks (a
-   * folder of the lock, a leftover temp file). On a file system mounted with `discard` (many
+   * waits for it: the two `fsync`s of a save, and the removals of the lock's folders and of a
+   * save's leftovers, which free blocks (an error path's temp file is still removed in place). On a file system mounted with `discard` (many
    * cloud disks) freeing blocks waits for the device: measured in a fleet of 8, a `rename`
    * over the token file, which freed the old file, held its caller for 5 ms. So a save first
    * keeps the file it replaces linked under another name (`keepAside`), and the rename frees
