@@ -131,8 +131,9 @@ export class FileTokenStore implements TokenStore {
    * every wake-up is a chance to wait for a core: measured, a fleet of 8 queued for exactly
    * that. The calls that wait for the disk run on the thread pool, so the event loop never
    * waits for it: the two `fsync`s of a save, and the removals of the lock's folders and of a
-   * save's leftovers, which free blocks (an error path's temp file is still removed in place). On a file system mounted with `discard` (many
-   * cloud disks) freeing blocks waits for the device: measured in a fleet of 8, a `rename`
+   * save's leftovers, which free blocks (an error path's temp file is still removed in place).
+   * On a file system mounted with `discard` (many cloud disks) freeing blocks waits for the
+   * device: measured in a fleet of 8, a `rename`
    * over the token file, which freed the old file, held its caller for 5 ms. So a save first
    * keeps the file it replaces linked under another name (`keepAside`), and the rename frees
    * nothing. (A file system that stops answering would block the process in the other calls;
@@ -420,8 +421,9 @@ export class FileTokenStore implements TokenStore {
   async #write(text: string): Promise<void> {
     const dir = dirname(this.path);
     const name = basename(this.path);
-    const temp = join(dir, `${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-    const aside = join(dir, `${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`); // named as a temp file: ignored by load, and removed if left
+    const tempName = () => join(dir, `${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    const temp = tempName();
+    const aside = tempName(); // the replaced file, named as a temp file: ignored by load, and removed if left
     let created: string | undefined;
     try {
       created = mkdirSync(dir, { recursive: true, mode: DIR_MODE });
