@@ -26,6 +26,7 @@
 // FLEET_TRACE=1 also prints, for the median round of each size, every member's phases (ms):
 // when its signal handler ran, its store reads, its lock attempt, its wait for the holder, its
 // refresh and save (the holder), when it held the new token, and the CPU it used meanwhile.
+// FLEET_DUMP=FILE appends every size's rounds, with each member's events, to FILE (JSON lines).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,7 @@ import { spawnChild, stopAll } from '../test/helpers/child.js';
 import { redisServerPath, startRedisServer } from '../test/helpers/redis-server.js';
 import { clock, median, release, ROTATION_FLEET, startFleet } from '../test/fleet/harness.js';
 import type { WorkerConfig } from '../test/fleet/worker.js';
+import { WARM_RUNS } from '../test/fleet/warm-up.js';
 
 /** Rounds per size: a rotation of 8 on 2 cores varies by several ms from round to round, so 11 (the quartiles are printed). */
 const ROUNDS = Number(process.env.BENCH_FLEET_ROUNDS ?? 11);
@@ -55,7 +57,7 @@ let live = emulator.initialToken;
 const redis = redisServerPath() ? await startRedisServer() : undefined;
 const redisClient = redis ? createClient({ url: redis.url }) : undefined;
 await redisClient?.connect();
-for (let i = 0; i < 10; i++) await oneRefresh(); // warm: its first ones run cold code
+for (let i = 0; i < WARM_RUNS; i++) await oneRefresh(); // warm: its first ones run cold code (as many as a member rehearses)
 
 /** `npm run emulator` at LATENCY_MS on a free port: its URL and first token, read from what it prints. */
 async function startEmulatorProcess(): Promise<{ url: string; initialToken: string }> {
@@ -180,6 +182,7 @@ try {
       console.log(
         `${kind.padEnd(7)} ${String(n).padEnd(3)} ${`${r1(r)} (${spread(rotations)})`.padEnd(20)} ${`${r1(one)} (${spread(refreshes)})`.padEnd(20)} ${`${(r / one).toFixed(2)}x`.padEnd(23)} ${(r / lone).toFixed(2)}x`,
       );
+      if (process.env.FLEET_DUMP) (await import('node:fs')).appendFileSync(process.env.FLEET_DUMP, JSON.stringify({ kind, n, rounds }) + '\n');
       if (TRACE) printPhases(rounds.find((x) => x.rotationMs === r) ?? [...rounds].sort((a, b) => a.rotationMs - b.rotationMs)[Math.floor(rounds.length / 2)]!);
     }
   }

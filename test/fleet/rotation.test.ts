@@ -16,7 +16,7 @@ import type { StoredToken, TokenStore } from '../../src/lifecycle/token-store.js
 import { stopAll } from '../helpers/child.js';
 import { redisServerPath, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 import { clock, median, release, ROTATION_FLEET, startFleet } from './harness.js';
-import { fleetRequests } from './warm-up.js';
+import { fleetRequests, WARM_RUNS } from './warm-up.js';
 import type { WorkerConfig } from './worker.js';
 
 const DAY = 24 * 3600 * 1000;
@@ -41,7 +41,7 @@ beforeAll(async () => {
   // One refresh through the client, warm, against the same emulator: the yardstick (its
   // first refreshes run cold code and are left out, as the workers rehearse theirs).
   const samples: number[] = [];
-  for (let i = -5; i < 7; i++) {
+  for (let i = -WARM_RUNS; i < 7; i++) {
     const client = createTokenClient({ accessToken: emulator.issueToken(), accountChannel: 'lb', baseUrl: emulator.url });
     const started = clock();
     await client.refreshAccessToken();

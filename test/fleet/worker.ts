@@ -27,7 +27,7 @@ import { clientRefresh, TokenManager, type RefreshFunction, type TokenStore, typ
 import { FileTokenStore } from '../../src/lifecycle/file-token-store.js';
 import { RedisTokenStore } from '../../src/lifecycle/redis-token-store.js';
 import { startEmulator } from '../../src/emulator/emulator.js';
-import { WARM_UP_TOKEN } from './warm-up.js';
+import { WARM_RUNS, WARM_UP_TOKEN } from './warm-up.js';
 
 export interface WorkerConfig {
   baseUrl: string;
@@ -189,34 +189,42 @@ await (await store.lock!(config.lockTtlMs))?.release();
 await inner({ token: WARM_UP_TOKEN, expiresAt: Date.now() + 3_600_000 }).catch(() => undefined);
 if (config.warm) {
   const stuck = setTimeout(() => {
-    throw new Error('the rehearsal of a rotation did not end within 10 s');
-  }, 10_000);
-  await rehearse();
+    throw new Error('the rehearsals of a rotation did not end within 30 s');
+  }, 30_000);
+  await rehearse(WARM_RUNS);
   clearTimeout(stuck);
 }
 const settledMs = config.warm ? await settle() : undefined;
 say({ event: 'ready', at: now(), settledMs });
 
 /**
- * Runs the rotation's own code once, as the lock holder and as a waiter, on a scratch store
+ * Runs the rotation's own code `times` times, as the lock holder and as a waiter, on a scratch store
  * (a folder of its own, or a Redis key of its own) against a private emulator, so the code the
  * member runs after the release has run before, as the yardstick's client has: the first run of
  * a function compiles it, and the waiter's path (fs.watch, a Redis subscriber) was never run by
  * the warm-up above. Nothing of it reaches the fleet's store or the fleet's emulator.
  */
-async function rehearse(): Promise<void> {
+async function rehearse(times: number): Promise<void> {
   const emulator = await startEmulator();
   const folder = config.store.kind === 'file' ? await mkdtemp(join(tmpdir(), 'fleet-rehearsal-')) : undefined;
   const key = `${config.store.kind === 'redis' ? config.store.key : ''}:rehearsal:${process.pid}`;
   const scratch = (): TokenStore => (folder ? new FileTokenStore(join(folder, 'token.json')) : new RedisTokenStore({ client: redis!, key }));
+  const options = {
+    refresh: clientRefresh({ accountChannel: 'lb', baseUrl: emulator.url, timeoutMs: config.timeoutMs, retry: false }),
+    lockTtlMs: config.lockTtlMs,
+    refreshWindowMs: config.refreshWindowMs,
+  };
   try {
-    const expiresAt = Date.now() + 3 * 24 * 3600 * 1000;
+    for (let run = 0; run < times; run++) await rehearseOnce();
+  } finally {
+    await emulator.close();
+    if (folder) await rm(folder, { recursive: true, force: true });
+    else await redis!.sendCommand(['DEL', key]);
+  }
+
+  async function rehearseOnce(): Promise<void> {
+    const expiresAt = Date.now() + 3 * 24 * 3600 * 1000; // inside the window: the holder refreshes it
     await scratch().save({ token: emulator.issueToken(expiresAt), expiresAt });
-    const options = {
-      refresh: clientRefresh({ accountChannel: 'lb', baseUrl: emulator.url, timeoutMs: config.timeoutMs, retry: false }),
-      lockTtlMs: config.lockTtlMs,
-      refreshWindowMs: config.refreshWindowMs,
-    };
     // The holder: look, lock, look, refresh, save, release.
     const refreshed = await new TokenManager({ ...options, store: scratch() }).getToken();
     // A waiter: the lock is taken, it waits for the store to change and takes the successor.
@@ -243,10 +251,6 @@ async function rehearse(): Promise<void> {
     await other.saveIf(refreshed, { token: emulator.issueToken(later), expiresAt: later });
     await other.release();
     await waiter;
-  } finally {
-    await emulator.close();
-    if (folder) await rm(folder, { recursive: true, force: true });
-    else await redis!.sendCommand(['DEL', key]);
   }
 }
 
