@@ -216,6 +216,48 @@ describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
     await other.release();
   });
 
+  it('a member that lost the lock race waits without a round trip: after its read found the token and its lock attempt found the lock taken, on a channel subscribed since before that read (by an earlier lock()), nothing can have moved', async () => {
+    const client = await connect();
+    const sent: string[] = [];
+    const counting = { sendCommand: (args: ReadonlyArray<string>) => (sent.push(args[0]!), client.sendCommand([...args])), duplicate: () => client.duplicate(), options: client.options };
+    const member = new RedisTokenStore({ client: counting, key, pollMs: 3_600_000 });
+    const holderStore = await store();
+    await holderStore.save(A);
+    await (await member.lock(60_000))!.release(); // a lock() subscribes the store's channel, for good
+    await subscribed(member.channel);
+    const holder = (await holderStore.lock(60_000))!;
+    const lose = async (token: string) => {
+      expect((await member.load())?.token).toBe(token);
+      expect(await member.lock(60_000)).toBeUndefined();
+      sent.length = 0;
+    };
+    await lose(A.token);
+    const quiet = member.waitForChange(A.token, { timeoutMs: 60_000 });
+    expect(sent).toEqual([]); // a look would have sent HGET and EXISTS by now (it starts in the same tick)
+    expect(await holder.saveIf(A.token, B)).toBe('saved');
+    expect(await quiet).toEqual(B); // the save's message ends it
+    // A read that found another token, or no failed lock attempt after the read: the wait looks.
+    await lose(B.token);
+    await member.waitForChange(A.token, { timeoutMs: 60_000 }); // B is not what the caller saw: it moved
+    expect(sent).toEqual(['HGET', 'EXISTS']);
+    await member.load();
+    sent.length = 0;
+    const looked = member.waitForChange(B.token, { timeoutMs: 50 });
+    expect(sent).toEqual(['HGET', 'EXISTS']);
+    await looked;
+    // A save heard between the read and the wait (a witness on the same subscriber saw its
+    // message first): the wait looks, finds it, and ends at once.
+    await lose(B.token);
+    const witness = new RedisTokenStore({ client: counting, key, pollMs: 3_600_000 }); // the same client: the same subscriber
+    const heard = witness.waitForChange(B.token, { timeoutMs: 60_000 });
+    expect(await holder.saveIf(B.token, C)).toBe('saved');
+    expect(await heard).toEqual(C);
+    sent.length = 0;
+    expect(await endsWithin(member.waitForChange(B.token, { timeoutMs: 60_000 }))).toBe(true);
+    expect(sent).toEqual(['HGET', 'EXISTS']);
+    await holder.release();
+  });
+
   it('waitForChange() wakes on a PUBLISHed save and release (the poll is an hour: the channel alone must wake it), and at the timeout', async () => {
     const waiter = await store({ pollMs: 3_600_000 });
     const holderStore = await store();

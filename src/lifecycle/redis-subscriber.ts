@@ -1,10 +1,12 @@
 // The Redis store's change notifier: ONE subscriber connection per node-redis client, shared by
-// every RedisTokenStore on that client. Opened on the first wait (`client.duplicate()`),
-// subscribed to each store's `<key>:events` channel once and kept subscribed, so a later wait
-// costs no connection and no round trip; `unref()`ed, so it never keeps a process alive; closed
-// when the client ends (node-redis emits 'end' on quit/close/destroy). node-redis re-subscribes
-// after a reconnect; messages PUBLISHed in the gap are missed, so every waiter is woken to look
-// (and the waits' poll stays on throughout).
+// every RedisTokenStore on that client. Opened on a store's first lock attempt or wait
+// (`client.duplicate()`), subscribed to each store's `<key>:events` channel once and kept
+// subscribed, so a later wait costs no connection and no round trip; `unref()`ed, so it never
+// keeps a process alive; closed when the client ends (node-redis emits 'end' on
+// quit/close/destroy). node-redis re-subscribes after a reconnect; messages PUBLISHed in the
+// gap are missed, so every waiter is woken to look (and the waits' poll stays on throughout).
+// It counts what each channel heard, so a store can tell that nothing moved since a read
+// (`markOf`, `quietSince`): every save and release PUBLISHes.
 import type { RedisClientLike, RedisSubscriberLike } from './redis-token-store.js';
 
 /** One wait's callbacks. */
@@ -34,6 +36,41 @@ export function listenOn(client: RedisClientLike, channel: string, waiter: Chann
   return subscriber.listen(channel, waiter);
 }
 
+/**
+ * Subscribes `client`'s shared subscriber to `channel` now, with no waiter, so that the first
+ * wait on it finds it listening. Best effort: a failure leaves the subscription to that wait.
+ */
+export function keepListening(client: RedisClientLike, channel: string): void {
+  try {
+    if (subscribers.get(client)?.listening(channel) === undefined) listenOn(client, channel, { message() {}, look() {} }).close();
+  } catch {
+    // no subscriber: the waits subscribe (or poll) themselves
+  }
+}
+
+/** Where `channel`'s subscription stood at one moment, while it was listening; see `quietSince`. */
+export interface ListenMark {
+  readonly subscriber: object;
+  readonly entry: object;
+  readonly heard: number;
+}
+
+/** A mark of `channel` now, or `undefined` when `client`'s subscriber is not listening to it (yet). */
+export function markOf(client: RedisClientLike, channel: string): ListenMark | undefined {
+  const subscriber = subscribers.get(client);
+  const entry = subscriber?.listening(channel);
+  return subscriber && entry && { subscriber, entry, heard: entry.heard };
+}
+
+/**
+ * True when `channel` has been listened to without a break since `mark` and nothing has arrived
+ * on it: every save and release PUBLISHes there, so the store cannot have changed since.
+ */
+export function quietSince(client: RedisClientLike, channel: string, mark: ListenMark | undefined): boolean {
+  if (mark === undefined || subscribers.get(client) !== mark.subscriber) return false;
+  return (mark.subscriber as Subscriber).listening(channel) === mark.entry && (mark.entry as Channel).heard === mark.heard;
+}
+
 /** Closes the subscriber with the client it was duplicated from (when the client can tell: `on('end')`). */
 function closeWithClient(client: RedisClientLike): void {
   if (watchedClients.has(client) || typeof client.on !== 'function') return;
@@ -48,6 +85,8 @@ interface Channel {
   readonly waiters: Set<ChannelWaiter>;
   /** SUBSCRIBE confirmed. */
   active: boolean;
+  /** Messages heard, plus one for every reconnect (messages may have been missed then). */
+  heard: number;
 }
 
 class Subscriber {
@@ -75,14 +114,24 @@ class Subscriber {
     return !this.#closed && !(this.#settled && this.#connection.isReady === false);
   }
 
+  /** The channel's entry while its subscription is active on a usable connection. */
+  listening(channel: string): Channel | undefined {
+    const entry = this.#channels.get(channel);
+    return entry?.active && this.usable ? entry : undefined;
+  }
+
   listen(channel: string, waiter: ChannelWaiter): { close: () => void; wakesWhenListening: boolean } {
     let entry = this.#channels.get(channel);
     if (entry === undefined) {
-      const created: Channel = { waiters: new Set(), active: false };
+      const created: Channel = { waiters: new Set(), active: false, heard: 0 };
       entry = created;
       this.#channels.set(channel, created);
+      const heard = (text: string) => {
+        created.heard++;
+        each(created, (w) => w.message(text));
+      };
       this.#connected
-        .then(() => this.#connection.subscribe(channel, (text) => each(created, (w) => w.message(text))))
+        .then(() => this.#connection.subscribe(channel, heard))
         .then(
           () => {
             created.active = true;
@@ -112,7 +161,10 @@ class Subscriber {
   }
 
   #wakeAll(): void {
-    for (const entry of this.#channels.values()) each(entry, (w) => w.look());
+    for (const entry of this.#channels.values()) {
+      entry.heard++;
+      each(entry, (w) => w.look());
+    }
   }
 }
 

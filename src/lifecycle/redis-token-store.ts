@@ -7,7 +7,7 @@ import { TokenStoreError, type TokenStoreErrorReason } from '../errors/token-sto
 import { isCredential } from '../credential.js';
 import { toEpochMs } from '../instant.js';
 import { scrubOrWithhold } from '../redact.js';
-import { listenOn } from './redis-subscriber.js';
+import { keepListening, listenOn, markOf, quietSince, type ListenMark } from './redis-subscriber.js';
 import { waitUntilMoved } from './wait-for-change.js';
 import { checkStoredToken, type SaveIfResult, type StoredToken, type TokenStore, type TokenStoreLock } from './token-store.js';
 
@@ -15,8 +15,8 @@ import { checkStoredToken, type SaveIfResult, type StoredToken, type TokenStore,
 export interface RedisClientLike {
   sendCommand(args: ReadonlyArray<string>): Promise<unknown>;
   /**
-   * A second connection for SUBSCRIBE, opened on the first wait and shared by every store on
-   * this client; kept open (unref()ed) until the client ends.
+   * A second connection for SUBSCRIBE, opened on the first lock attempt or wait and shared by
+   * every store on this client; kept open (unref()ed) until the client ends.
    */
   duplicate(): RedisSubscriberLike;
   /** Where the client says it ended (node-redis: quit, close, destroy): the subscriber is closed with it. */
@@ -121,6 +121,11 @@ export class RedisTokenStore implements TokenStore {
   readonly #client: RedisClientLike;
   readonly #timeoutMs: number;
   readonly #pollMs: number;
+  /**
+   * The last read of the hash: the token it found, where the subscription stood as it was sent,
+   * and whether a lock attempt found the lock taken after it.
+   */
+  #lastRead: { token: string | undefined; mark: ListenMark | undefined; lockTaken: boolean } | undefined;
 
   constructor(options: RedisTokenStoreOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -142,7 +147,10 @@ export class RedisTokenStore implements TokenStore {
   }
 
   async load(): Promise<StoredToken | undefined> {
-    return this.#parse(await this.#command('read-failed', 'read', ['HMGET', this.key, 'version', 'token', 'expiresAt']));
+    const mark = markOf(this.#client, this.channel); // before the read: a save after it is heard after this
+    const stored = this.#parse(await this.#command('read-failed', 'read', ['HMGET', this.key, 'version', 'token', 'expiresAt']));
+    this.#lastRead = { token: stored?.token, mark, lockTaken: false };
+    return stored;
   }
 
   /** The record a save's message carries, checked as the hash is; undefined for a release or any other message (the waiter reads the hash). */
@@ -180,8 +188,13 @@ export class RedisTokenStore implements TokenStore {
       throw new InvalidInputError('ttlMs', `must be a whole number of ms, 1 or more, got ${typeof ttlMs === 'number' ? ttlMs : describeValue(ttlMs)}`);
     }
     const fence = randomFence();
+    keepListening(this.#client, this.channel); // a member that locks waits too: its first wait then finds the channel subscribed
+    const last = this.#lastRead;
     const reply = await this.#command('lock-failed', 'lock', ['EVAL', LOCK, '2', this.key, this.lockKey, fence, String(ttlMs)]);
-    if (reply == null) return undefined;
+    if (reply == null) {
+      if (last !== undefined && last === this.#lastRead) last.lockTaken = true;
+      return undefined;
+    }
     let read: unknown = reply; // what the hash held as the lock was taken: step 3's read, once
     return {
       fence,
@@ -209,14 +222,26 @@ export class RedisTokenStore implements TokenStore {
    * is PUBLISHed on `<key>:events` (at once, without a look: with the record a save's message
    * carries, which the caller takes as its read, or with nothing: the caller re-reads the store),
    * after `timeoutMs`, or when `signal` aborts. It looks once the subscription is active (at
-   * once when it already is) and every `pollMs`. The subscriber is one connection per client, shared by every store on it,
-   * opened on the first wait and kept (unref()ed) until the client ends. Never rejects.
+   * once when it already is) and every `pollMs`; not at once when nothing can have moved: this
+   * store's last read found `seen`, a lock attempt after it found the lock taken, and the
+   * channel, listened to since before that read, has heard nothing since (a member that lost the
+   * race for the lock then waits without a round trip). The subscriber is one connection per
+   * client, shared by every store on it, opened on the first lock attempt or wait and kept
+   * (unref()ed) until the client ends. Never rejects.
    */
   waitForChange(seen: string | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<StoredToken | undefined> {
     return waitUntilMoved<StoredToken>(() => this.#moved(seen), {
       ...options,
       pollMs: this.#pollMs,
-      notify: (look, moved) => listenOn(this.#client, this.channel, { message: (text) => moved(this.#carried(text)), look }),
+      notify: (look, moved) => {
+        const handle = listenOn(this.#client, this.channel, { message: (text) => moved(this.#carried(text)), look });
+        // A read found `seen`, a lock attempt after it found the lock taken, and the channel,
+        // listened to since before that read, has heard nothing since (every save and release
+        // PUBLISHes there): nothing has moved, so the first look (a round trip) is skipped.
+        const last = this.#lastRead;
+        const quiet = last !== undefined && last.token === seen && last.lockTaken && quietSince(this.#client, this.channel, last.mark);
+        return quiet ? { close: handle.close, wakesWhenListening: true } : handle;
+      },
     });
   }
 
