@@ -27,7 +27,7 @@
 // when its signal handler ran, its store reads, its lock attempt, its wait for the holder, its
 // refresh and save (the holder), when it held the new token, and the CPU it used meanwhile.
 // FLEET_DUMP=FILE appends every size's rounds, with each member's events, to FILE (JSON lines).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -182,7 +182,7 @@ try {
       console.log(
         `${kind.padEnd(7)} ${String(n).padEnd(3)} ${`${r1(r)} (${spread(rotations)})`.padEnd(20)} ${`${r1(one)} (${spread(refreshes)})`.padEnd(20)} ${`${(r / one).toFixed(2)}x`.padEnd(23)} ${(r / lone).toFixed(2)}x`,
       );
-      if (process.env.FLEET_DUMP) (await import('node:fs')).appendFileSync(process.env.FLEET_DUMP, JSON.stringify({ kind, n, rounds }) + '\n');
+      if (process.env.FLEET_DUMP) appendFileSync(process.env.FLEET_DUMP, `${JSON.stringify({ kind, n, rounds })}\n`);
       if (TRACE) printPhases(rounds.find((x) => x.rotationMs === r) ?? [...rounds].sort((a, b) => a.rotationMs - b.rotationMs)[Math.floor(rounds.length / 2)]!);
     }
   }

@@ -219,7 +219,10 @@ describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
   it('a member that lost the lock race waits without a round trip: after its read found the token and its lock attempt found the lock taken, on a channel subscribed since before that read (by an earlier lock()), nothing can have moved', async () => {
     const client = await connect();
     const sent: string[] = [];
-    const counting = { sendCommand: (args: ReadonlyArray<string>) => (sent.push(args[0]!), client.sendCommand([...args])), duplicate: () => client.duplicate(), options: client.options };
+    let looksSee: string | undefined; // set: a look (HGET, EXISTS) answers "holds this token, the lock is taken" without asking
+    const send = (args: ReadonlyArray<string>) =>
+      looksSee !== undefined && args[0] === 'HGET' ? Promise.resolve(looksSee) : looksSee !== undefined && args[0] === 'EXISTS' ? Promise.resolve(1) : client.sendCommand([...args]);
+    const counting = { sendCommand: (args: ReadonlyArray<string>) => (sent.push(args[0]!), send(args)), duplicate: () => client.duplicate(), options: client.options };
     const member = new RedisTokenStore({ client: counting, key, pollMs: 3_600_000 });
     const holderStore = await store();
     await holderStore.save(A);
@@ -236,6 +239,7 @@ describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
     expect(sent).toEqual([]); // a look would have sent HGET and EXISTS by now (it starts in the same tick)
     expect(await holder.saveIf(A.token, B)).toBe('saved');
     expect(await quiet).toEqual(B); // the save's message ends it
+    expect(sent).toEqual([]); // and carries the token: no read either
     // A read that found another token, or no failed lock attempt after the read: the wait looks.
     await lose(B.token);
     await member.waitForChange(A.token, { timeoutMs: 60_000 }); // B is not what the caller saw: it moved
@@ -246,15 +250,27 @@ describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
     expect(sent).toEqual(['HGET', 'EXISTS']);
     await looked;
     // A save heard between the read and the wait (a witness on the same subscriber saw its
-    // message first): the wait looks, finds it, and ends at once.
+    // message first; its own look sees "unchanged", whenever it runs, so only the message can
+    // end its wait): the member's wait looks, finds it, and ends at once.
     await lose(B.token);
     const witness = new RedisTokenStore({ client: counting, key, pollMs: 3_600_000 }); // the same client: the same subscriber
+    looksSee = B.token;
     const heard = witness.waitForChange(B.token, { timeoutMs: 60_000 });
+    looksSee = undefined;
     expect(await holder.saveIf(B.token, C)).toBe('saved');
     expect(await heard).toEqual(C);
     sent.length = 0;
     expect(await endsWithin(member.waitForChange(B.token, { timeoutMs: 60_000 }))).toBe(true);
     expect(sent).toEqual(['HGET', 'EXISTS']);
+    // A lock attempt longer ago than one poll interval: the wait looks (a lease may have run out unannounced).
+    const impatient = new RedisTokenStore({ client: counting, key, pollMs: 5 });
+    expect((await impatient.load())?.token).toBe(C.token);
+    expect(await impatient.lock(60_000)).toBeUndefined();
+    for (const until = Date.now() + 10; Date.now() <= until; ); // let 10 ms pass
+    sent.length = 0;
+    const late = impatient.waitForChange(C.token, { timeoutMs: 20 });
+    expect(sent.slice(0, 2)).toEqual(['HGET', 'EXISTS']);
+    await late;
     await holder.release();
   });
 

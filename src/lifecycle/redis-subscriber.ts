@@ -28,7 +28,7 @@ const watchedClients = new WeakSet<RedisClientLike>();
 export function listenOn(client: RedisClientLike, channel: string, waiter: ChannelWaiter): { close: () => void; wakesWhenListening: boolean } {
   let subscriber = subscribers.get(client);
   if (subscriber === undefined || !subscriber.usable) {
-    subscriber?.close();
+    subscriber?.abandon();
     subscriber = new Subscriber(client.duplicate());
     subscribers.set(client, subscriber);
     closeWithClient(client);
@@ -158,6 +158,12 @@ class Subscriber {
     } catch {
       // already closed
     }
+  }
+
+  /** Closes it for a replacement: its waiters hear nothing more from it, so each looks now (and polls on). */
+  abandon(): void {
+    this.close();
+    this.#wakeAll();
   }
 
   #wakeAll(): void {

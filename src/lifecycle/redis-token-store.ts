@@ -123,9 +123,9 @@ export class RedisTokenStore implements TokenStore {
   readonly #pollMs: number;
   /**
    * The last read of the hash: the token it found, where the subscription stood as it was sent,
-   * and whether a lock attempt found the lock taken after it.
+   * and when a lock attempt after it last found the lock taken.
    */
-  #lastRead: { token: string | undefined; mark: ListenMark | undefined; lockTaken: boolean } | undefined;
+  #lastRead: { token: string | undefined; mark: ListenMark | undefined; lockTakenAt?: number } | undefined;
 
   constructor(options: RedisTokenStoreOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -149,7 +149,7 @@ export class RedisTokenStore implements TokenStore {
   async load(): Promise<StoredToken | undefined> {
     const mark = markOf(this.#client, this.channel); // before the read: a save after it is heard after this
     const stored = this.#parse(await this.#command('read-failed', 'read', ['HMGET', this.key, 'version', 'token', 'expiresAt']));
-    this.#lastRead = { token: stored?.token, mark, lockTaken: false };
+    this.#lastRead = { token: stored?.token, mark };
     return stored;
   }
 
@@ -192,7 +192,7 @@ export class RedisTokenStore implements TokenStore {
     const last = this.#lastRead;
     const reply = await this.#command('lock-failed', 'lock', ['EVAL', LOCK, '2', this.key, this.lockKey, fence, String(ttlMs)]);
     if (reply == null) {
-      if (last !== undefined && last === this.#lastRead) last.lockTaken = true;
+      if (last !== undefined && last === this.#lastRead) last.lockTakenAt = Date.now();
       return undefined;
     }
     let read: unknown = reply; // what the hash held as the lock was taken: step 3's read, once
@@ -223,11 +223,11 @@ export class RedisTokenStore implements TokenStore {
    * carries, which the caller takes as its read, or with nothing: the caller re-reads the store),
    * after `timeoutMs`, or when `signal` aborts. It looks once the subscription is active (at
    * once when it already is) and every `pollMs`; not at once when nothing can have moved: this
-   * store's last read found `seen`, a lock attempt after it found the lock taken, and the
-   * channel, listened to since before that read, has heard nothing since (a member that lost the
-   * race for the lock then waits without a round trip). The subscriber is one connection per
-   * client, shared by every store on it, opened on the first lock attempt or wait and kept
-   * (unref()ed) until the client ends. Never rejects.
+   * store's last read found `seen`, a lock attempt after it found the lock taken within the
+   * last `pollMs`, and the channel, listened to since before that read, has heard nothing since
+   * (a member that lost the race for the lock then waits without a round trip). The subscriber
+   * is one connection per client, shared by every store on it, opened on the first lock attempt
+   * or wait and kept (unref()ed) until the client ends. Never rejects.
    */
   waitForChange(seen: string | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<StoredToken | undefined> {
     return waitUntilMoved<StoredToken>(() => this.#moved(seen), {
@@ -235,11 +235,14 @@ export class RedisTokenStore implements TokenStore {
       pollMs: this.#pollMs,
       notify: (look, moved) => {
         const handle = listenOn(this.#client, this.channel, { message: (text) => moved(this.#carried(text)), look });
-        // A read found `seen`, a lock attempt after it found the lock taken, and the channel,
-        // listened to since before that read, has heard nothing since (every save and release
-        // PUBLISHes there): nothing has moved, so the first look (a round trip) is skipped.
+        // A read found `seen`, a lock attempt after it found the lock taken (within one poll
+        // interval: what no message announces, a lease running out, is then seen at most one
+        // poll later than a first look would), and the channel, listened to since before that
+        // read, has heard nothing since (every save and release PUBLISHes there): nothing has
+        // moved, so the first look (a round trip) is skipped.
         const last = this.#lastRead;
-        const quiet = last !== undefined && last.token === seen && last.lockTaken && quietSince(this.#client, this.channel, last.mark);
+        const recent = last?.lockTakenAt !== undefined && Date.now() - last.lockTakenAt <= this.#pollMs;
+        const quiet = recent && last!.token === seen && quietSince(this.#client, this.channel, last!.mark);
         return quiet ? { close: handle.close, wakesWhenListening: true } : handle;
       },
     });
