@@ -148,6 +148,7 @@ export class RedisTokenStore implements TokenStore {
 
   async load(): Promise<StoredToken | undefined> {
     const mark = markOf(this.#client, this.channel); // before the read: a save after it is heard after this
+    this.#lastRead = undefined; // a read that fails leaves nothing to trust
     const stored = this.#parse(await this.#command('read-failed', 'read', ['HMGET', this.key, 'version', 'token', 'expiresAt']));
     this.#lastRead = { token: stored?.token, mark };
     return stored;
