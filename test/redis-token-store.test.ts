@@ -271,6 +271,14 @@ describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
     const late = impatient.waitForChange(C.token, { timeoutMs: 20 });
     expect(sent.slice(0, 2)).toEqual(['HGET', 'EXISTS']);
     await late;
+    // A read that fails (a corrupt hash, written without a PUBLISH) leaves no earlier read to trust: the wait looks.
+    await lose(C.token);
+    await client.hSet(key, 'expiresAt', 'soon');
+    expect(await rejectionOf(member.load())).toMatchObject({ name: 'TokenStoreError', reason: 'corrupt' });
+    sent.length = 0;
+    const afterFailure = member.waitForChange(C.token, { timeoutMs: 20 });
+    expect(sent).toEqual(['HGET', 'EXISTS']);
+    await afterFailure;
     await holder.release();
   });
 
