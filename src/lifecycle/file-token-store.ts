@@ -133,10 +133,9 @@ export class FileTokenStore implements TokenStore {
    * waits for it: the two `fsync`s of a save, and the removals of the lock's folders and of a
    * save's leftovers, which free blocks (an error path's temp file is still removed in place).
    * On a file system mounted with `discard` (many cloud disks) freeing blocks waits for the
-   * device: measured in a fleet of 8, a `rename`
-   * over the token file, which freed the old file, held its caller for 5 ms. So a save first
-   * keeps the file it replaces linked under another name (`keepAside`), and the rename frees
-   * nothing. (A file system that stops answering would block the process in the other calls;
+   * device: measured in a fleet of 8, a `rename` over the token file, which freed the old file,
+   * held its caller for 5 ms. So a save first keeps the file it replaces linked under another
+   * name (`keepAside`), and the rename frees nothing. (A file system that stops answering would block the process in the other calls;
    * the lock needs a local POSIX file system anyway.)
    */
   async load(): Promise<StoredToken | undefined> {

@@ -25,7 +25,7 @@ const watchedClients = new WeakSet<RedisClientLike>();
  * and whether the channel's subscription is still being set up (then `waiter.look` is called once
  * it is active). May throw (no subscriber: the poll alone).
  */
-export function listenOn(client: RedisClientLike, channel: string, waiter: ChannelWaiter): { close: () => void; wakesWhenListening: boolean } {
+export function listenOn(client: RedisClientLike, channel: string, waiter: ChannelWaiter): { close: () => void; lookLater: boolean } {
   let subscriber = subscribers.get(client);
   if (subscriber === undefined || !subscriber.usable) {
     subscriber?.abandon();
@@ -42,7 +42,7 @@ export function listenOn(client: RedisClientLike, channel: string, waiter: Chann
  */
 export function keepListening(client: RedisClientLike, channel: string): void {
   try {
-    if (subscribers.get(client)?.listening(channel) === undefined) listenOn(client, channel, { message() {}, look() {} }).close();
+    listenOn(client, channel, { message() {}, look() {} }).close(); // subscribes the channel once; a no-op after that
   } catch {
     // no subscriber: the waits subscribe (or poll) themselves
   }
@@ -120,7 +120,7 @@ class Subscriber {
     return entry?.active && this.usable ? entry : undefined;
   }
 
-  listen(channel: string, waiter: ChannelWaiter): { close: () => void; wakesWhenListening: boolean } {
+  listen(channel: string, waiter: ChannelWaiter): { close: () => void; lookLater: boolean } {
     let entry = this.#channels.get(channel);
     if (entry === undefined) {
       const created: Channel = { waiters: new Set(), active: false, heard: 0 };
@@ -146,7 +146,7 @@ class Subscriber {
     }
     const mine = entry;
     mine.waiters.add(waiter);
-    return { close: () => void mine.waiters.delete(waiter), wakesWhenListening: !mine.active };
+    return { close: () => void mine.waiters.delete(waiter), lookLater: !mine.active };
   }
 
   close(): void {

@@ -244,7 +244,7 @@ export class RedisTokenStore implements TokenStore {
         const last = this.#lastRead;
         const recent = last?.lockTakenAt !== undefined && Date.now() - last.lockTakenAt <= this.#pollMs;
         const quiet = recent && last!.token === seen && quietSince(this.#client, this.channel, last!.mark);
-        return quiet ? { close: handle.close, wakesWhenListening: true } : handle;
+        return quiet ? { close: handle.close, lookLater: true } : handle;
       },
     });
   }

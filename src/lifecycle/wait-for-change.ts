@@ -17,11 +17,13 @@ export interface ChangeWaitOptions<T> {
 }
 
 /**
- * What closes a notifier; or that, and `wakesWhenListening: true` when the notifier cannot hear
- * every change yet (a subscription not yet confirmed) and will call `wake` once it can: the
- * first look then waits for that, as a look before it would have to be repeated anyway.
+ * What closes a notifier; or that, and `lookLater: true` when a first look now is not needed:
+ * either the notifier cannot hear every change yet (a subscription not yet confirmed) and will
+ * call `wake` once it can, as a look before that would have to be repeated anyway; or nothing
+ * can have moved since the caller's last read and the notifier hears every change from here on.
+ * The wait then looks when woken, and on its poll.
  */
-export type NotifierHandle = (() => void) | { close: () => void; wakesWhenListening: boolean };
+export type NotifierHandle = (() => void) | { close: () => void; lookLater: boolean };
 
 export function waitUntilMoved<T = never>(moved: () => Promise<boolean>, options: ChangeWaitOptions<T>): Promise<T | undefined> {
   return new Promise<T | undefined>((resolve) => {
@@ -70,7 +72,7 @@ export function waitUntilMoved<T = never>(moved: () => Promise<boolean>, options
     }
     closeNotifier = typeof handle === 'function' ? handle : handle?.close;
     if (done) return closeNotifier?.();
-    if (typeof handle === 'object' && handle.wakesWhenListening) return;
+    if (typeof handle === 'object' && handle.lookLater) return;
     void check();
   });
 }

@@ -11,8 +11,8 @@ export const WARM_UP_TOKEN = 'fleet-worker-warm-up-token';
  * rotation.test.ts), and each member rehearses the rotation this many times (worker.ts, `warm`).
  * The cost of a run falls over its first runs as V8 compiles and then optimises the code (a
  * refresh with the emulator in the same process: about 9 ms of CPU, client and server together,
- * in its second to eighth runs, 3 to 4 ms from its twentieth on), so a member rehearsed once, timed against a yardstick
- * warmed ten times, was timed cold against warm.
+ * in its second to eighth runs, 3 to 4 ms from its twentieth on), so a member rehearsed once,
+ * timed against a yardstick warmed ten times, was timed cold against warm.
  */
 export const WARM_RUNS = 10;
 

@@ -198,11 +198,11 @@ const settledMs = config.warm ? await settle() : undefined;
 say({ event: 'ready', at: now(), settledMs });
 
 /**
- * Runs the rotation's own code `times` times, as the lock holder and as a waiter, on a scratch store
- * (a folder of its own, or a Redis key of its own) against a private emulator, so the code the
- * member runs after the release has run before, as the yardstick's client has: the first run of
- * a function compiles it, and the waiter's path (fs.watch, a Redis subscriber) was never run by
- * the warm-up above. Nothing of it reaches the fleet's store or the fleet's emulator.
+ * Runs the rotation's own code `times` times, as the lock holder and as a waiter, on a scratch
+ * store (a folder of its own, or a Redis key of its own) against a private emulator, so the code
+ * the member runs after the release has run as often as the yardstick's client has: the first
+ * runs of a function compile it, and the waiter's path (fs.watch, a Redis subscriber) was never
+ * run by the warm-up above. Nothing of it reaches the fleet's store or the fleet's emulator.
  */
 async function rehearse(times: number): Promise<void> {
   const emulator = await startEmulator();
