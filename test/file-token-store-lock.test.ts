@@ -264,6 +264,61 @@ describe('FileTokenStore: members that wait make no noise and hear none', () => 
     }
   });
 
+  it('a member that lost the lock race waits without a look: its read found the token, a lock attempt after it found the lock taken, and the file is still the one it read', async () => {
+    await new FileTokenStore(file).save(A);
+    const holder = (await new FileTokenStore(file).lock(60_000))!;
+    const member = new Counting(file, { pollMs: 3_600_000 }); // no poll: only the folder's events wake it
+    const lose = async (token: string) => {
+      expect((await member.load())?.token).toBe(token);
+      expect(await member.lock(60_000)).toBeUndefined();
+      member.loads = 0;
+    };
+    try {
+      await lose(A.token);
+      const quiet = member.waitForChange(A.token, { timeoutMs: 60_000 });
+      expect(member.loads).toBe(0); // a look would have read the file by now (it starts in the same tick)
+      expect(await holder.saveIf(A.token, B)).toBe('saved');
+      await quiet; // the rename's event ends it
+      expect(member.loads).toBe(0);
+      // The file replaced between the read and the wait, before the wait's watch began (so no
+      // event can tell it): its stat shows another file, and the wait looks at once.
+      await lose(B.token);
+      await new FileTokenStore(file).save(C);
+      const replaced = member.waitForChange(B.token, { timeoutMs: 60_000 });
+      expect(member.loads).toBe(1);
+      await replaced;
+      // A read that found another token than the one waited on: the wait looks.
+      await lose(C.token);
+      const other = member.waitForChange(A.token, { timeoutMs: 60_000 });
+      expect(member.loads).toBe(1);
+      await other;
+      // A lock attempt longer ago than one poll interval: the wait looks (a lease may have run out unannounced).
+      const impatient = new Counting(file, { pollMs: 5 });
+      expect((await impatient.load())?.token).toBe(C.token);
+      expect(await impatient.lock(60_000)).toBeUndefined();
+      for (const until = Date.now() + 10; Date.now() <= until; ); // let 10 ms pass
+      impatient.loads = 0;
+      const late = impatient.waitForChange(C.token, { timeoutMs: 20 });
+      expect(impatient.loads).toBe(1);
+      await late;
+      // A read that fails leaves no earlier read to trust, even when the file looks the same to
+      // stat (rewritten in place, same size, mtime put back): the wait looks.
+      const second = Math.floor(Date.now() / 1000); // a whole second: utimes can put it back exactly
+      await utimes(file, second, second);
+      await lose(C.token);
+      await writeFile(file, '#'.repeat((await stat(file)).size));
+      await utimes(file, second, second);
+      expect(await rejectionOf(member.load())).toMatchObject({ name: 'TokenStoreError', reason: 'corrupt' });
+      expect(await member.lock(60_000)).toBeUndefined();
+      member.loads = 0;
+      const afterFailure = member.waitForChange(C.token, { timeoutMs: 60_000 });
+      expect(member.loads).toBe(1);
+      await afterFailure; // the look fails to read: the wait ends, for the manager to read and report
+    } finally {
+      await holder.release();
+    }
+  });
+
   it('a save (the token file renamed into place) ends a wait at once, without a look: the manager reads the store next anyway', async () => {
     await new FileTokenStore(file).save(A);
     const holder = (await new FileTokenStore(file).lock(60_000))!;

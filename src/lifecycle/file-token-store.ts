@@ -105,6 +105,11 @@ export class FileTokenStore implements TokenStore {
   readonly lockPath: string;
   readonly #pollMs: number;
   #queue: Promise<unknown> = Promise.resolve();
+  /**
+   * The last read of the file: the token it found, the file's identity then (see `identity`),
+   * and when a lock attempt after it last found the lock taken.
+   */
+  #lastRead: { token: string | undefined; file: string; lockTakenAt?: number } | undefined;
 
   constructor(path: string, options: FileTokenStoreOptions = {}) {
     if (typeof path !== 'string' || path === '') {
@@ -139,12 +144,16 @@ export class FileTokenStore implements TokenStore {
    * the lock needs a local POSIX file system anyway.)
    */
   async load(): Promise<StoredToken | undefined> {
+    this.#lastRead = undefined; // a read that fails leaves nothing to trust
     let fd: number | undefined;
     let text: string;
+    let file: string;
     try {
       // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
       fd = openSync(this.path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-      if (!fstatSync(fd).isFile()) {
+      const stats = fstatSync(fd);
+      file = identity(stats);
+      if (!stats.isFile()) {
         throw new TokenStoreError(
           'not-a-file',
           `the token file ${this.path} is not a regular file (a FIFO, a device or a folder); point the store at a file path`,
@@ -154,7 +163,10 @@ export class FileTokenStore implements TokenStore {
       text = readFileSync(fd, 'utf8');
     } catch (error) {
       if (error instanceof TokenStoreError) throw error;
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.#lastRead = { token: undefined, file: ABSENT };
+        return undefined;
+      }
       throw new TokenStoreError('read-failed', `cannot read the token file ${this.path}: ${codeOf(error)}`, {
         path: this.path,
         cause: error,
@@ -162,7 +174,9 @@ export class FileTokenStore implements TokenStore {
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
-    return this.#parse(text);
+    const stored = this.#parse(text);
+    this.#lastRead = { token: stored?.token, file };
+    return stored;
   }
 
   /**
@@ -175,12 +189,18 @@ export class FileTokenStore implements TokenStore {
     }
     const fence = randomBytes(16).toString('hex');
     const staging = `${this.lockPath}-${fence}.new`;
+    const last = this.#lastRead;
+    /** Found taken: noted on the read it followed, for the wait that comes next (see waitForChange). */
+    const taken = () => {
+      if (last !== undefined && last === this.#lastRead) last.lockTakenAt = Date.now();
+      return undefined;
+    };
     let staged = false;
     try {
       // A lock visibly held is left alone: no staging folder, no change in the folder that
       // would wake the members waiting on it.
       const state = this.#inspect(ttlMs);
-      if (state.kind === 'held') return undefined;
+      if (state.kind === 'held') return taken();
       if (state.kind === 'stale') await this.#breakLease(state.fence);
       staged = true;
       try {
@@ -201,7 +221,7 @@ export class FileTokenStore implements TokenStore {
           return this.#holding(fence);
         }
         const again = this.#inspect(ttlMs);
-        if (again.kind === 'held') return undefined;
+        if (again.kind === 'held') return taken();
         if (again.kind === 'stale') await this.#breakLease(again.fence);
       }
       return undefined;
@@ -220,7 +240,12 @@ export class FileTokenStore implements TokenStore {
    * Resolves when the file no longer holds `seen` or the lock is free (or its lease ran
    * out), after `timeoutMs`, or when `signal` aborts. Watches the folder (for the file, the
    * lock folder and a fence folder leaving it), and looks every `pollMs` too. The file
-   * replaced ends the wait without a look (the caller reads the store next). Never rejects.
+   * replaced ends the wait without a look (the caller reads the store next). It looks at once
+   * when the watch is set up, unless nothing can have moved: this store's last read found
+   * `seen`, a lock attempt after it found the lock taken within the last `pollMs`, and the
+   * file is still the one that read opened (one `stat`, after the watch is set up: a save
+   * before it shows there, one after it wakes the watch). A member that lost the race for the
+   * lock thus waits without reading the file and the lock again. Never rejects.
    */
   waitForChange(seen: string | undefined, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
     const name = basename(this.path);
@@ -235,9 +260,23 @@ export class FileTokenStore implements TokenStore {
           else if (changed === null || movesTheStore(name, String(changed))) wake();
         });
         watcher.on('error', () => watcher.close()); // the poll goes on
-        return () => watcher.close();
+        // A lock released without a save in the moment before the watch began is what the
+        // stat cannot show: it is then seen at most one poll later than a first look would.
+        const last = this.#lastRead;
+        const recent = last?.lockTakenAt !== undefined && Date.now() - last.lockTakenAt <= this.#pollMs;
+        const quiet = recent && last!.token === seen && this.#identityNow() === last!.file;
+        return { close: () => watcher.close(), lookLater: quiet };
       },
     });
+  }
+
+  /** The file's identity now (see `identity`); `undefined` when it cannot be told. */
+  #identityNow(): string | undefined {
+    try {
+      return identity(statSync(this.path));
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ENOENT' ? ABSENT : undefined;
+    }
   }
 
   /** Replaces the file atomically with `token`. Rejects with TokenStoreError (or InvalidInputError for a bad argument). */
@@ -512,6 +551,14 @@ function closeQuietly(fd: number): void {
  * or a fence folder moved out of the lock (`.released`, `.broken`). Not a taker's staging
  * folder (`.new`) nor a save's temp file: a waiter woken by those would only re-read in vain.
  */
+/** The identity of a file as `stat` shows it: a save renames a new file into place (another inode), an edit in place changes its mtime or size. */
+function identity(stats: { ino: number; mtimeMs: number; size: number }): string {
+  return `${stats.ino}:${stats.mtimeMs}:${stats.size}`;
+}
+
+/** The identity of no file. */
+const ABSENT = 'absent';
+
 function movesTheStore(name: string, changed: string): boolean {
   if (changed === name || changed === `${name}.lock`) return true;
   const prefix = `${name}.lock-`;
