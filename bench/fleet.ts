@@ -23,11 +23,17 @@
 // that cost. Its tokens come from its
 // own refreshes: each refresh (the yardstick's, the fleet's) hands on the token it issued.
 //
+// `floor` rows: the same fleet, release and yardstick with test/fleet/floor-worker.ts, members
+// that coordinate as little as one refresh per rotation allows (a mkdir for a lock, a rename to
+// share the new token, a watch set up beforehand; no store read before the lock, no lease, no
+// fsync, no compare-and-set). What waking N processes and one refresh cost on this machine,
+// whatever the package does; a store's rotation above its floor is the package's own cost.
+//
 // FLEET_TRACE=1 also prints, for the median round of each size, every member's phases (ms):
 // when its signal handler ran, its store reads, its lock attempt, its wait for the holder, its
 // refresh and save (the holder), when it held the new token, and the CPU it used meanwhile.
 // FLEET_DUMP=FILE appends every size's rounds, with each member's events, to FILE (JSON lines).
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -46,7 +52,8 @@ import { WARM_RUNS } from '../test/fleet/warm-up.js';
 const ROUNDS = Number(process.env.BENCH_FLEET_ROUNDS ?? 11);
 const TRACE = process.env.FLEET_TRACE === '1'; // passed on to the workers (their environment)
 const SIZES = (process.env.BENCH_FLEET_SIZES ?? '1,2,4,8').split(',').map(Number);
-const STORES = (process.env.BENCH_FLEET_STORES ?? 'file,redis').split(',') as Array<'file' | 'redis'>;
+const STORES = (process.env.BENCH_FLEET_STORES ?? 'file,redis,floor').split(',') as Array<'file' | 'redis' | 'floor'>;
+const FLOOR_WORKER = fileURLToPath(new URL('../test/fleet/floor-worker.ts', import.meta.url));
 const LATENCY_MS = 20;
 const DAY = 24 * 3600 * 1000;
 
@@ -86,7 +93,8 @@ interface Round {
   members: Array<Array<Record<string, unknown> & { event: string; at: number }>>;
 }
 
-async function rotation(kind: 'file' | 'redis', n: number, round: number): Promise<Round> {
+async function rotation(kind: 'file' | 'redis' | 'floor', n: number, round: number): Promise<Round> {
+  if (kind === 'floor') return floorRotation(n, round);
   let store: TokenStore;
   let config: WorkerConfig['store'];
   if (kind === 'file') {
@@ -113,6 +121,24 @@ async function rotation(kind: 'file' | 'redis', n: number, round: number): Promi
       worker.events.slice(before[i]).map((event) => ({ ...(event as unknown as Record<string, unknown>), event: event.event, at: event.at - released })),
     );
     return { rotationMs, refreshMs, members };
+  } finally {
+    for (const worker of workers) worker.child.kill();
+  }
+}
+
+let floors = 0;
+/** The floor (test/fleet/floor-worker.ts): the same fleet, release and yardstick, coordinating with one mkdir and one rename. */
+async function floorRotation(n: number, round: number): Promise<Round> {
+  const path = join(tmp, `floor-${n}-${round}-${floors++}.json`);
+  writeFileSync(path, JSON.stringify({ token: live }));
+  const workers = await startFleet(n, { baseUrl: emulator.url, path }, FLOOR_WORKER);
+  try {
+    const refreshMs = [await oneRefresh(), await oneRefresh(), await oneRefresh()];
+    writeFileSync(path, JSON.stringify({ token: live }));
+    const released = release(workers);
+    const held = await Promise.all(workers.map((worker) => worker.next('token')));
+    live = held[0]!.token;
+    return { rotationMs: Math.max(...held.map((event) => event.at)) - released, refreshMs, members: [] };
   } finally {
     for (const worker of workers) worker.child.kill();
   }

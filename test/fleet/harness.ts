@@ -32,8 +32,9 @@ export interface Worker {
 /** Epoch ms with fractions, comparable across the processes of one machine. */
 export const clock = () => performance.timeOrigin + performance.now();
 
-export function startWorker(config: WorkerConfig): Worker {
-  const child = spawnChild(process.execPath, [...NODE_ARGS, '--import', LOADER, WORKER, JSON.stringify(config)], { cwd: ROOT });
+/** Starts a worker: worker.ts with `config`, or another script of the same line protocol (bench/fleet.ts: floor-worker.ts). */
+export function startWorker(config: WorkerConfig | object, script = WORKER): Worker {
+  const child = spawnChild(process.execPath, [...NODE_ARGS, '--import', LOADER, script, JSON.stringify(config)], { cwd: ROOT });
   const events: WorkerEvent[] = [];
   const waiters = new Set<{ accept: (e: WorkerEvent) => boolean; resolve: (e: WorkerEvent) => void }>();
   const parse = (line: string) => {
@@ -86,8 +87,8 @@ export const ROTATION_FLEET = {
 } as const satisfies Partial<WorkerConfig>;
 
 /** Starts `count` workers and resolves once every one is ready (the start barrier). */
-export async function startFleet(count: number, config: WorkerConfig): Promise<Worker[]> {
-  const workers = Array.from({ length: count }, () => startWorker(config));
+export async function startFleet(count: number, config: WorkerConfig | object, script = WORKER): Promise<Worker[]> {
+  const workers = Array.from({ length: count }, () => startWorker(config, script));
   await Promise.all(workers.map((worker) => worker.next('ready')));
   return workers;
 }
