@@ -23,6 +23,11 @@
 // that cost. Its tokens come from its
 // own refreshes: each refresh (the yardstick's, the fleet's) hands on the token it issued.
 //
+// First, one refresh from an idle process: a lone member (floor-worker.ts, `bare`) that only
+// refreshes on the signal, as a member does in a rotation (its process idle until then, its
+// connection to the emulator opened then), where the yardstick refreshes from a busy process on
+// an open connection. The last column divides each rotation by it.
+//
 // `floor` rows: the same fleet, release and yardstick with test/fleet/floor-worker.ts, members
 // that coordinate as little as one refresh per rotation allows (a mkdir for a lock, a rename to
 // share the new token, a watch set up beforehand; no store read before the lock, no lease, no
@@ -127,11 +132,11 @@ async function rotation(kind: 'file' | 'redis' | 'floor', n: number, round: numb
 }
 
 let floors = 0;
-/** The floor (test/fleet/floor-worker.ts): the same fleet, release and yardstick, coordinating with one mkdir and one rename. */
-async function floorRotation(n: number, round: number): Promise<Round> {
+/** The floor (test/fleet/floor-worker.ts): the same fleet, release and yardstick, coordinating with one mkdir and one rename; with `bare`, one member that only refreshes. */
+async function floorRotation(n: number, round: number, bare = false): Promise<Round> {
   const path = join(tmp, `floor-${n}-${round}-${floors++}.json`);
   writeFileSync(path, JSON.stringify({ token: live }));
-  const workers = await startFleet(n, { baseUrl: emulator.url, path }, FLOOR_WORKER);
+  const workers = await startFleet(n, { baseUrl: emulator.url, path, bare }, FLOOR_WORKER);
   try {
     const refreshMs = [await oneRefresh(), await oneRefresh(), await oneRefresh()];
     writeFileSync(path, JSON.stringify({ token: live }));
@@ -190,7 +195,14 @@ function printPhases(round: Round): void {
 
 try {
   console.log(`fleet rotation vs one refresh, emulator at ${LATENCY_MS} ms latency, ${ROUNDS} rounds: medians (interquartile range)`);
-  console.log('store   N   rotation ms          one refresh ms       ratio (target <= 1.5)   vs N=1');
+  // One refresh as a member makes it (a process idle until the signal, a connection opened then), beside the yardstick's.
+  const bare: Round[] = [];
+  for (let round = 0; round < ROUNDS; round++) bare.push(await floorRotation(1, round, true));
+  const idle = median(bare.map((x) => x.rotationMs));
+  const idleSpread = `${r1(quantile(bare.map((x) => x.rotationMs), 0.25))}–${r1(quantile(bare.map((x) => x.rotationMs), 0.75))}`;
+  const idleYardstick = median(bare.flatMap((x) => x.refreshMs));
+  console.log(`one refresh from an idle process (a lone member that only refreshes): ${r1(idle)} ms (${idleSpread}), ${(idle / idleYardstick).toFixed(2)}x one refresh`);
+  console.log('store   N   rotation ms          one refresh ms       ratio (target <= 1.5)   vs N=1   vs a refresh from idle');
   for (const kind of STORES) {
     if (kind === 'redis' && !redis) {
       console.log('redis   -   skipped: redis-server is not installed');
@@ -206,7 +218,7 @@ try {
       lone ??= r;
       const spread = (values: number[]) => `${r1(quantile(values, 0.25))}–${r1(quantile(values, 0.75))}`;
       console.log(
-        `${kind.padEnd(7)} ${String(n).padEnd(3)} ${`${r1(r)} (${spread(rotations)})`.padEnd(20)} ${`${r1(one)} (${spread(refreshes)})`.padEnd(20)} ${`${(r / one).toFixed(2)}x`.padEnd(23)} ${(r / lone).toFixed(2)}x`,
+        `${kind.padEnd(7)} ${String(n).padEnd(3)} ${`${r1(r)} (${spread(rotations)})`.padEnd(20)} ${`${r1(one)} (${spread(refreshes)})`.padEnd(20)} ${`${(r / one).toFixed(2)}x`.padEnd(23)} ${`${(r / lone).toFixed(2)}x`.padEnd(8)} ${(r / idle).toFixed(2)}x`,
       );
       if (process.env.FLEET_DUMP) appendFileSync(process.env.FLEET_DUMP, `${JSON.stringify({ kind, n, rounds })}\n`);
       if (TRACE) printPhases(rounds.find((x) => x.rotationMs === r) ?? [...rounds].sort((a, b) => a.rotationMs - b.rotationMs)[Math.floor(rounds.length / 2)]!);

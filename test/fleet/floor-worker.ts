@@ -6,6 +6,8 @@
 //     (createTokenClient), writes the new token to a temp file and renames it over the file (no
 //     fsync, no lease, no fence, no compare-and-set), and reports it;
 //   - every other one waits for that rename, reads the file, and reports the token.
+// With `bare`, a member only refreshes (no lock, no write): one refresh as a member makes it,
+// from a process idle until the signal, on a connection it opens then.
 // It reports the same lines as worker.ts: {"event":"ready"} and {"event":"token","token","at"}.
 // What a rotation by TokenManager costs beyond this floor is the package's coordination; the
 // floor itself is what waking N processes and one refresh cost on this machine. Warmed up as
@@ -21,6 +23,8 @@ export interface FloorWorkerConfig {
   baseUrl: string;
   /** The token file: `{"token"}`, written by the bench before the release. */
   path: string;
+  /** One refresh and nothing else: no lock, no write (the bench's refresh from an idle process). */
+  bare?: boolean;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as FloorWorkerConfig;
@@ -44,6 +48,10 @@ async function refresh(baseUrl: string, token: string): Promise<string> {
 }
 
 process.on('SIGUSR1', () => {
+  if (config.bare) {
+    void refresh(config.baseUrl, read()).then((token) => say({ event: 'token', token, at: now() }));
+    return;
+  }
   let holder = false;
   try {
     mkdirSync(`${config.path}.floor-lock`);
