@@ -545,12 +545,6 @@ function closeQuietly(fd: number): void {
   }
 }
 
-/**
- * Whether a change of the folder entry `changed` can end a wait on the token file `name`: the
- * file itself (a save renames over it), the lock folder (taken, or removed after a release),
- * or a fence folder moved out of the lock (`.released`, `.broken`). Not a taker's staging
- * folder (`.new`) nor a save's temp file: a waiter woken by those would only re-read in vain.
- */
 /** The identity of a file as `stat` shows it: a save renames a new file into place (another inode), an edit in place changes its mtime or size. */
 function identity(stats: { ino: number; mtimeMs: number; size: number }): string {
   return `${stats.ino}:${stats.mtimeMs}:${stats.size}`;
@@ -559,6 +553,12 @@ function identity(stats: { ino: number; mtimeMs: number; size: number }): string
 /** The identity of no file. */
 const ABSENT = 'absent';
 
+/**
+ * Whether a change of the folder entry `changed` can end a wait on the token file `name`: the
+ * file itself (a save renames over it), the lock folder (taken, or removed after a release),
+ * or a fence folder moved out of the lock (`.released`, `.broken`). Not a taker's staging
+ * folder (`.new`) nor a save's temp file: a waiter woken by those would only re-read in vain.
+ */
 function movesTheStore(name: string, changed: string): boolean {
   if (changed === name || changed === `${name}.lock`) return true;
   const prefix = `${name}.lock-`;
