@@ -49,7 +49,7 @@ import { RedisTokenStore } from '../src/lifecycle/redis-token-store.js';
 import type { TokenStore } from '../src/lifecycle/token-store.js';
 import { spawnChild, stopAll } from '../test/helpers/child.js';
 import { redisServerPath, startRedisServer } from '../test/helpers/redis-server.js';
-import { clock, median, release, ROTATION_FLEET, startFleet } from '../test/fleet/harness.js';
+import { clock, FLOOR_WORKER, median, release, ROTATION_FLEET, startFleet } from '../test/fleet/harness.js';
 import type { WorkerConfig } from '../test/fleet/worker.js';
 import { WARM_RUNS } from '../test/fleet/warm-up.js';
 
@@ -58,7 +58,6 @@ const ROUNDS = Number(process.env.BENCH_FLEET_ROUNDS ?? 11);
 const TRACE = process.env.FLEET_TRACE === '1'; // passed on to the workers (their environment)
 const SIZES = (process.env.BENCH_FLEET_SIZES ?? '1,2,4,8').split(',').map(Number);
 const STORES = (process.env.BENCH_FLEET_STORES ?? 'file,redis,floor').split(',') as Array<'file' | 'redis' | 'floor'>;
-const FLOOR_WORKER = fileURLToPath(new URL('../test/fleet/floor-worker.ts', import.meta.url));
 const LATENCY_MS = 20;
 const DAY = 24 * 3600 * 1000;
 

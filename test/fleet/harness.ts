@@ -5,11 +5,14 @@
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawnChild, type Child } from '../helpers/child.js';
+import type { FloorWorkerConfig } from './floor-worker.js';
 import type { WorkerConfig } from './worker.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const LOADER = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const WORKER = join(ROOT, 'test/fleet/worker.ts');
+/** The floor's member (bench/fleet.ts). */
+export const FLOOR_WORKER = join(ROOT, 'test/fleet/floor-worker.ts');
 /** Extra node options for every worker, for diagnosis: e.g. `FLEET_NODE_ARGS=--perf-basic-prof` to profile a rotation with perf. */
 const NODE_ARGS = process.env.FLEET_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
 
@@ -32,8 +35,14 @@ export interface Worker {
 /** Epoch ms with fractions, comparable across the processes of one machine. */
 export const clock = () => performance.timeOrigin + performance.now();
 
-/** Starts a worker: worker.ts with `config`, or another script of the same line protocol (bench/fleet.ts: floor-worker.ts). */
-export function startWorker(config: WorkerConfig | object, script = WORKER): Worker {
+/** Starts a worker: worker.ts with `config`, or floor-worker.ts (bench/fleet.ts), which speaks the same lines. */
+export function startWorker(config: WorkerConfig): Worker;
+export function startWorker(config: FloorWorkerConfig, script: typeof FLOOR_WORKER): Worker;
+export function startWorker(config: WorkerConfig | FloorWorkerConfig, script = WORKER): Worker {
+  return spawnWorker(config, script);
+}
+
+function spawnWorker(config: object, script: string): Worker {
   const child = spawnChild(process.execPath, [...NODE_ARGS, '--import', LOADER, script, JSON.stringify(config)], { cwd: ROOT });
   const events: WorkerEvent[] = [];
   const waiters = new Set<{ accept: (e: WorkerEvent) => boolean; resolve: (e: WorkerEvent) => void }>();
@@ -87,8 +96,10 @@ export const ROTATION_FLEET = {
 } as const satisfies Partial<WorkerConfig>;
 
 /** Starts `count` workers and resolves once every one is ready (the start barrier). */
-export async function startFleet(count: number, config: WorkerConfig | object, script = WORKER): Promise<Worker[]> {
-  const workers = Array.from({ length: count }, () => startWorker(config, script));
+export function startFleet(count: number, config: WorkerConfig): Promise<Worker[]>;
+export function startFleet(count: number, config: FloorWorkerConfig, script: typeof FLOOR_WORKER): Promise<Worker[]>;
+export async function startFleet(count: number, config: WorkerConfig | FloorWorkerConfig, script = WORKER): Promise<Worker[]> {
+  const workers = Array.from({ length: count }, () => spawnWorker(config, script));
   await Promise.all(workers.map((worker) => worker.next('ready')));
   return workers;
 }
