@@ -28,7 +28,7 @@ import { describeValue, InvalidInputError } from '../errors/invalid-input-error.
 import { TokenStoreError } from '../errors/token-store-error.js';
 import { isCredential } from '../credential.js';
 import { toEpochMs } from '../instant.js';
-import { waitUntilMoved } from './wait-for-change.js';
+import { LastRead, waitUntilMoved } from './wait-for-change.js';
 import { checkStoredToken, type SaveIfResult, type StoredToken, type TokenStore, type TokenStoreLock } from './token-store.js';
 
 /** Owner read/write only: the file holds a live access token. */
@@ -105,11 +105,8 @@ export class FileTokenStore implements TokenStore {
   readonly lockPath: string;
   readonly #pollMs: number;
   #queue: Promise<unknown> = Promise.resolve();
-  /**
-   * The last read of the file: the token it found, the file's identity then (see `identity`),
-   * and when a lock attempt after it last found the lock taken.
-   */
-  #lastRead: { token: string | undefined; file: string; lockTakenAt?: number } | undefined;
+  /** The last read of the file, marked with the file's identity then (see `identity`). */
+  readonly #lastRead = new LastRead<string>();
 
   constructor(path: string, options: FileTokenStoreOptions = {}) {
     if (typeof path !== 'string' || path === '') {
@@ -144,7 +141,7 @@ export class FileTokenStore implements TokenStore {
    * the lock needs a local POSIX file system anyway.)
    */
   async load(): Promise<StoredToken | undefined> {
-    this.#lastRead = undefined; // a read that fails leaves nothing to trust
+    this.#lastRead.forget();
     let fd: number | undefined;
     let text: string;
     let file: string;
@@ -164,7 +161,7 @@ export class FileTokenStore implements TokenStore {
     } catch (error) {
       if (error instanceof TokenStoreError) throw error;
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        this.#lastRead = { token: undefined, file: ABSENT };
+        this.#lastRead.record(undefined, ABSENT);
         return undefined;
       }
       throw new TokenStoreError('read-failed', `cannot read the token file ${this.path}: ${codeOf(error)}`, {
@@ -175,7 +172,7 @@ export class FileTokenStore implements TokenStore {
       if (fd !== undefined) closeSync(fd);
     }
     const stored = this.#parse(text);
-    this.#lastRead = { token: stored?.token, file };
+    this.#lastRead.record(stored?.token, file);
     return stored;
   }
 
@@ -189,18 +186,13 @@ export class FileTokenStore implements TokenStore {
     }
     const fence = randomBytes(16).toString('hex');
     const staging = `${this.lockPath}-${fence}.new`;
-    const last = this.#lastRead;
-    /** Found taken: noted on the read it followed, for the wait that comes next (see waitForChange). */
-    const taken = () => {
-      if (last !== undefined && last === this.#lastRead) last.lockTakenAt = Date.now();
-      return undefined;
-    };
+    const taken = this.#lastRead.lockAttempt(); // for the wait that comes next (see waitForChange)
     let staged = false;
     try {
       // A lock visibly held is left alone: no staging folder, no change in the folder that
       // would wake the members waiting on it.
       const state = this.#inspect(ttlMs);
-      if (state.kind === 'held') return taken();
+      if (state.kind === 'held') return void taken();
       if (state.kind === 'stale') await this.#breakLease(state.fence);
       staged = true;
       try {
@@ -221,7 +213,7 @@ export class FileTokenStore implements TokenStore {
           return this.#holding(fence);
         }
         const again = this.#inspect(ttlMs);
-        if (again.kind === 'held') return taken();
+        if (again.kind === 'held') return void taken();
         if (again.kind === 'stale') await this.#breakLease(again.fence);
       }
       return undefined;
@@ -262,10 +254,8 @@ export class FileTokenStore implements TokenStore {
         watcher.on('error', () => watcher.close()); // the poll goes on
         // A lock released without a save in the moment before the watch began is what the
         // stat cannot show: it is then seen at most one poll later than a first look would.
-        const last = this.#lastRead;
-        const recent = last?.lockTakenAt !== undefined && Date.now() - last.lockTakenAt <= this.#pollMs;
-        const quiet = recent && last!.token === seen && this.#identityNow() === last!.file;
-        return { close: () => watcher.close(), lookLater: quiet };
+        const quiet = this.#lastRead.quietMark(seen, this.#pollMs);
+        return { close: () => watcher.close(), lookLater: quiet !== undefined && this.#identityNow() === quiet.mark };
       },
     });
   }

@@ -8,7 +8,7 @@ import { isCredential } from '../credential.js';
 import { toEpochMs } from '../instant.js';
 import { scrubOrWithhold } from '../redact.js';
 import { keepListening, listenOn, markOf, quietSince, type ListenMark } from './redis-subscriber.js';
-import { waitUntilMoved } from './wait-for-change.js';
+import { LastRead, waitUntilMoved } from './wait-for-change.js';
 import { checkStoredToken, type SaveIfResult, type StoredToken, type TokenStore, type TokenStoreLock } from './token-store.js';
 
 /** What the store uses of a node-redis client (v5 or v6: `createClient(...)`, connected). */
@@ -121,11 +121,8 @@ export class RedisTokenStore implements TokenStore {
   readonly #client: RedisClientLike;
   readonly #timeoutMs: number;
   readonly #pollMs: number;
-  /**
-   * The last read of the hash: the token it found, where the subscription stood as it was sent,
-   * and when a lock attempt after it last found the lock taken.
-   */
-  #lastRead: { token: string | undefined; mark: ListenMark | undefined; lockTakenAt?: number } | undefined;
+  /** The last read of the hash, marked with where the subscription stood as it was sent. */
+  readonly #lastRead = new LastRead<ListenMark | undefined>();
 
   constructor(options: RedisTokenStoreOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -148,9 +145,9 @@ export class RedisTokenStore implements TokenStore {
 
   async load(): Promise<StoredToken | undefined> {
     const mark = markOf(this.#client, this.channel); // before the read: a save after it is heard after this
-    this.#lastRead = undefined; // a read that fails leaves nothing to trust
+    this.#lastRead.forget();
     const stored = this.#parse(await this.#command('read-failed', 'read', ['HMGET', this.key, 'version', 'token', 'expiresAt']));
-    this.#lastRead = { token: stored?.token, mark };
+    this.#lastRead.record(stored?.token, mark);
     return stored;
   }
 
@@ -190,12 +187,9 @@ export class RedisTokenStore implements TokenStore {
     }
     const fence = randomFence();
     keepListening(this.#client, this.channel); // a member that locks waits too: its first wait then finds the channel subscribed
-    const last = this.#lastRead;
+    const taken = this.#lastRead.lockAttempt(); // for the wait that comes next (see waitForChange)
     const reply = await this.#command('lock-failed', 'lock', ['EVAL', LOCK, '2', this.key, this.lockKey, fence, String(ttlMs)]);
-    if (reply == null) {
-      if (last !== undefined && last === this.#lastRead) last.lockTakenAt = Date.now();
-      return undefined;
-    }
+    if (reply == null) return void taken();
     let read: unknown = reply; // what the hash held as the lock was taken: step 3's read, once
     return {
       fence,
@@ -241,10 +235,8 @@ export class RedisTokenStore implements TokenStore {
         // poll later than a first look would), and the channel, listened to since before that
         // read, has heard nothing since (every save and release PUBLISHes there): nothing has
         // moved, so the first look (a round trip) is skipped.
-        const last = this.#lastRead;
-        const recent = last?.lockTakenAt !== undefined && Date.now() - last.lockTakenAt <= this.#pollMs;
-        const quiet = recent && last!.token === seen && quietSince(this.#client, this.channel, last!.mark);
-        return quiet ? { close: handle.close, lookLater: true } : handle;
+        const quiet = this.#lastRead.quietMark(seen, this.#pollMs);
+        return quiet !== undefined && quietSince(this.#client, this.channel, quiet.mark) ? { close: handle.close, lookLater: true } : handle;
       },
     });
   }

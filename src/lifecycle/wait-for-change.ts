@@ -76,3 +76,42 @@ export function waitUntilMoved<T = never>(moved: () => Promise<boolean>, options
     void check();
   });
 }
+
+/**
+ * What a store remembers of its last read, so that a wait after a lost race for the lock can
+ * skip its first look (`lookLater`): the token that read found, a mark of the store's own of
+ * how things stood as it read (the file's identity; where the Redis subscription stood), and
+ * when a lock attempt after that read found the lock taken.
+ */
+export class LastRead<Mark> {
+  #read: { token: string | undefined; mark: Mark; lockTakenAt?: number } | undefined;
+
+  /** At the start of a read: a read that fails leaves nothing to trust. */
+  forget(): void {
+    this.#read = undefined;
+  }
+
+  /** After a read that succeeded. */
+  record(token: string | undefined, mark: Mark): void {
+    this.#read = { token, mark };
+  }
+
+  /** At the start of a lock attempt: what notes, if it finds the lock taken, that on the read it followed (not on a later one). */
+  lockAttempt(): () => void {
+    const read = this.#read;
+    return () => {
+      if (read !== undefined && read === this.#read) read.lockTakenAt = Date.now();
+    };
+  }
+
+  /**
+   * The last read's mark, when that read found `seen` and a lock attempt after it found the lock
+   * taken within the last `pollMs` (what no notice announces, a lease running out, is then seen
+   * at most one poll later than a first look would); `undefined` otherwise: the wait looks.
+   */
+  quietMark(seen: string | undefined, pollMs: number): { mark: Mark } | undefined {
+    const read = this.#read;
+    if (read?.lockTakenAt === undefined || Date.now() - read.lockTakenAt > pollMs || read.token !== seen) return undefined;
+    return { mark: read.mark };
+  }
+}
