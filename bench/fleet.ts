@@ -150,6 +150,9 @@ async function floorRotation(n: number, round: number, bare = false): Promise<Ro
 
 const r1 = (x: number) => x.toFixed(1);
 
+/** The interquartile range of `values`, as printed. */
+const spread = (values: readonly number[]) => `${r1(quantile(values, 0.25))}–${r1(quantile(values, 0.75))}`;
+
 /** The `q` quantile of `values` (linear between the nearest ranks). */
 function quantile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -198,9 +201,8 @@ try {
   const bare: Round[] = [];
   for (let round = 0; round < ROUNDS; round++) bare.push(await floorRotation(1, round, true));
   const idle = median(bare.map((x) => x.rotationMs));
-  const idleSpread = `${r1(quantile(bare.map((x) => x.rotationMs), 0.25))}–${r1(quantile(bare.map((x) => x.rotationMs), 0.75))}`;
   const idleYardstick = median(bare.flatMap((x) => x.refreshMs));
-  console.log(`one refresh from an idle process (a lone member that only refreshes): ${r1(idle)} ms (${idleSpread}), ${(idle / idleYardstick).toFixed(2)}x one refresh`);
+  console.log(`one refresh from an idle process (a lone member that only refreshes): ${r1(idle)} ms (${spread(bare.map((x) => x.rotationMs))}), ${(idle / idleYardstick).toFixed(2)}x one refresh`);
   console.log('store   N   rotation ms          one refresh ms       ratio (target <= 1.5)   vs N=1   vs a refresh from idle');
   for (const kind of STORES) {
     if (kind === 'redis' && !redis) {
@@ -215,7 +217,6 @@ try {
       const refreshes = rounds.flatMap((x) => x.refreshMs);
       const [r, one] = [median(rotations), median(refreshes)];
       lone ??= r;
-      const spread = (values: number[]) => `${r1(quantile(values, 0.25))}–${r1(quantile(values, 0.75))}`;
       console.log(
         `${kind.padEnd(7)} ${String(n).padEnd(3)} ${`${r1(r)} (${spread(rotations)})`.padEnd(20)} ${`${r1(one)} (${spread(refreshes)})`.padEnd(20)} ${`${(r / one).toFixed(2)}x`.padEnd(23)} ${`${(r / lone).toFixed(2)}x`.padEnd(8)} ${(r / idle).toFixed(2)}x`,
       );

@@ -137,8 +137,8 @@ export class FileTokenStore implements TokenStore {
    * On a file system mounted with `discard` (many cloud disks) freeing blocks waits for the
    * device: measured in a fleet of 8, a `rename` over the token file, which freed the old file,
    * held its caller for 5 ms. So a save first keeps the file it replaces linked under another
-   * name (`keepAside`), and the rename frees nothing. (A file system that stops answering would block the process in the other calls;
-   * the lock needs a local POSIX file system anyway.)
+   * name (`keepAside`), and the rename frees nothing. (A file system that stops answering would
+   * block the process in the other calls; the lock needs a local POSIX file system anyway.)
    */
   async load(): Promise<StoredToken | undefined> {
     this.#lastRead.forget();
@@ -535,7 +535,11 @@ function closeQuietly(fd: number): void {
   }
 }
 
-/** The identity of a file as `stat` shows it: a save renames a new file into place (another inode), an edit in place changes its mtime or size. */
+/**
+ * The identity of a file as `stat` shows it: a save renames a new file into place (another
+ * inode), an edit in place changes its mtime, as a rule, or its size. What it cannot tell (an
+ * inode freed and reused by a same-size file within one mtime tick) a wait sees on its poll.
+ */
 function identity(stats: { ino: number; mtimeMs: number; size: number }): string {
   return `${stats.ino}:${stats.mtimeMs}:${stats.size}`;
 }

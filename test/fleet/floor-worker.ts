@@ -12,12 +12,12 @@
 // What a rotation by TokenManager costs beyond this floor is the package's coordination; the
 // floor itself is what waking N processes and one refresh cost on this machine. Its refresh
 // path is warmed up as worker.ts's is (`warm`): it runs WARM_RUNS times first; and it says
-// "ready" once idle (as worker.ts's settle(), which gives up after 20 s).
+// "ready" once idle (settle() in warm-up.ts).
 import { mkdirSync, readFileSync, renameSync, watch, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { createTokenClient } from '../../src/index.js';
 import { startEmulator } from '../../src/emulator/emulator.js';
-import { WARM_RUNS } from './warm-up.js';
+import { settle, WARM_RUNS } from './warm-up.js';
 
 export interface FloorWorkerConfig {
   baseUrl: string;
@@ -78,13 +78,6 @@ for (let run = 0; run < WARM_RUNS; run++) {
   await refresh(emulator.url, emulator.issueToken());
 }
 await emulator.close();
-let quiet = 0;
-let last = process.cpuUsage();
-for (const started = now(); quiet < 2 && now() - started < 20_000; ) {
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  const used = process.cpuUsage(last);
-  last = process.cpuUsage();
-  quiet = (used.user + used.system) / 1000 < 2.5 ? quiet + 1 : 0;
-}
+await settle();
 process.stdin.resume(); // stays until killed, as worker.ts does
 say({ event: 'ready', at: now() });

@@ -27,7 +27,7 @@ import { clientRefresh, TokenManager, type RefreshFunction, type TokenStore, typ
 import { FileTokenStore } from '../../src/lifecycle/file-token-store.js';
 import { RedisTokenStore } from '../../src/lifecycle/redis-token-store.js';
 import { startEmulator } from '../../src/emulator/emulator.js';
-import { WARM_RUNS, WARM_UP_TOKEN } from './warm-up.js';
+import { settle, WARM_RUNS, WARM_UP_TOKEN } from './warm-up.js';
 
 export interface WorkerConfig {
   baseUrl: string;
@@ -252,25 +252,4 @@ async function rehearse(times: number): Promise<void> {
     await other.release();
     await waiter;
   }
-}
-
-/**
- * Waits until this process is idle, as a long-running member is between rotations, and
- * resolves how long that took. The warm-up leaves work running on V8's background threads:
- * its first requests make V8 compile undici's HTTP parser (WebAssembly) again with TurboFan,
- * about 100 ms of CPU per process, which without this wait fell inside the rotation, in every
- * member at once (seen with perf; a fleet of 8 on 2 cores spent 3/4 of its CPU there). Idle:
- * under 2.5 ms of CPU in each of two consecutive 50 ms intervals; gives up after 20 s.
- */
-async function settle(): Promise<number> {
-  const started = now();
-  let quiet = 0;
-  let last = process.cpuUsage();
-  while (quiet < 2 && now() - started < 20_000) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const used = process.cpuUsage(last);
-    last = process.cpuUsage();
-    quiet = (used.user + used.system) / 1000 < 2.5 ? quiet + 1 : 0;
-  }
-  return Math.round(now() - started);
 }
