@@ -361,6 +361,21 @@ describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
     expect(exited, child.stderr()).toEqual({ code: 0, signal: null });
   });
 
+  it('Redis stops: a process whose client does not reconnect (reconnectStrategy: false) exits on its own; the subscriber, a duplicate() of the client, does not reconnect either', async () => {
+    const doomed = await startRedisServer();
+    try {
+      const child = spawnChild(process.execPath, ['--import', LOADER, join(ROOT, 'test/fixtures/redis-waiter.ts'), doomed.url, key, 'no-reconnect'], { cwd: ROOT });
+      await child.waitForLine(/^waited$/);
+      await doomed.stop();
+      await child.waitForLine(/^dropped$/);
+      child.process.stdin!.end(); // the fixture's own hold on the process ends
+      const exited = await Promise.race([child.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 15_000))]);
+      expect(exited, child.stderr()).toEqual({ code: 0, signal: null });
+    } finally {
+      await doomed.stop();
+    }
+  });
+
   it('with its subscriber connection killed (CLIENT KILL TYPE pubsub) a wait still ends when the hash changes unannounced, and a later wait is woken by PUBLISH again', async () => {
     const client = await connect();
     const polling = new RedisTokenStore({ client, key, pollMs: 20 });
