@@ -355,3 +355,54 @@ describe('a fleet of TokenManagers on one token file (one process)', () => {
     await expect.poll(() => readdir(dir)).toEqual(['token.json']); // released (after the holder's callers were served)
   });
 });
+
+describe('FileTokenStore: a holder that died between its refresh and its save', () => {
+  /** A holder of the lock that wrote its next token into next.tmp (as a save does before its fsync and rename) and died: its lease then runs out. */
+  async function diedWhileSaving(store: FileTokenStore, next: string) {
+    (await store.lock(60_000))!; // never released
+    const [fence] = await readdir(store.lockPath);
+    await writeFile(join(store.lockPath, fence!, 'next.tmp'), next, { mode: 0o600 });
+    await expireLease(store);
+  }
+  const record = (t: { token: string; expiresAt: number }) => `${JSON.stringify({ version: 1, token: t.token, expiresAt: new Date(t.expiresAt).toISOString() })}\n`;
+
+  it('the member that breaks its lease saves the complete next token it left, under its own lock: the token the server issued is not lost', async () => {
+    const store = new FileTokenStore(file);
+    await store.save(A);
+    await diedWhileSaving(store, record(B));
+    const taker = (await new FileTokenStore(file).lock(60_000))!;
+    expect((await store.load())?.token).toBe(B.token);
+    expect((await readdir(dir)).filter((entry) => entry.endsWith('.broken'))).toEqual([]);
+    await taker.release();
+  });
+
+  it('a manager whose refresh window is open takes that token and sends no refresh', async () => {
+    const store = new FileTokenStore(file);
+    await store.save(A);
+    await diedWhileSaving(store, record(B));
+    const calls: string[] = [];
+    const manager = new TokenManager({
+      store: new FileTokenStore(file),
+      refreshWindowMs: 365 * 86_400_000 * 200, // A is inside it
+      lockTtlMs: 60_000,
+      refresh: async ({ token }) => {
+        calls.push(token);
+        return C;
+      },
+    });
+    expect(await manager.getToken()).toBe(B.token);
+    expect(calls).toEqual([]);
+    manager.close();
+  });
+
+  it('a torn next.tmp, or one older than the file, is not saved: the file keeps its token', async () => {
+    const store = new FileTokenStore(file);
+    await store.save(B);
+    await diedWhileSaving(store, record(C).slice(0, 30));
+    await (await new FileTokenStore(file).lock(60_000))!.release();
+    expect((await store.load())?.token).toBe(B.token);
+    await diedWhileSaving(store, record(A)); // A expires before B
+    await (await new FileTokenStore(file).lock(60_000))!.release();
+    expect((await store.load())?.token).toBe(B.token);
+  });
+});

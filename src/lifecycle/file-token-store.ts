@@ -83,7 +83,10 @@ export interface FileTokenStoreOptions {
  *   `<file>.lock-<fence>.new/<fence>/owner.json`, then rename that folder to `<file>.lock`
  *   (refused while `<file>.lock` holds a fence folder; replaces an empty one);
  * - lease: the fence folder's mtime plus `ttlMs`; the holder renews by setting its mtime
- *   (`utimes`); a lease that ran out is broken by renaming that fence folder out of the lock;
+ *   (`utimes`); a lease that ran out is broken by renaming that fence folder out of the lock
+ *   (to `<file>.lock-<fence>.broken`); the breaker, once it holds the lock, saves that folder's
+ *   `next.tmp` when it is a complete token record expiring after the file's token (its holder
+ *   died between its refresh and its save), then removes the folder;
  * - save (compare-and-set): the file must still hold the token read under the lock, then the
  *   new file is written *inside the fence folder* and renamed over `<file>`: if the lock was
  *   broken meanwhile the folder is gone and the rename fails, so the fencing check and the
@@ -188,12 +191,16 @@ export class FileTokenStore implements TokenStore {
     const staging = `${this.lockPath}-${fence}.new`;
     const taken = this.#lastRead.lockAttempt(); // for the wait that comes next (see waitForChange)
     let staged = false;
+    // The folders of leases broken here: removed once this lock has looked in them; left when
+    // another member took the lock first (rare), as they may hold a dead holder's next token.
+    const broken: string[] = [];
+    let took = false;
     try {
       // A lock visibly held is left alone: no staging folder, no change in the folder that
       // would wake the members waiting on it.
       const state = this.#inspect(ttlMs);
       if (state.kind === 'held') return void taken();
-      if (state.kind === 'stale') await this.#breakLease(state.fence);
+      if (state.kind === 'stale') this.#breakLease(state.fence, broken);
       staged = true;
       try {
         mkdirSync(staging, { mode: DIR_MODE });
@@ -210,11 +217,14 @@ export class FileTokenStore implements TokenStore {
           staged = false; // the staging folder is the lock now
           const now = new Date();
           utimesSync(join(this.lockPath, fence), now, now);
-          return this.#holding(fence);
+          const lock = this.#holding(fence);
+          took = true;
+          await this.#adoptOrphan(lock, broken);
+          return lock;
         }
         const again = this.#inspect(ttlMs);
         if (again.kind === 'held') return void taken();
-        if (again.kind === 'stale') await this.#breakLease(again.fence);
+        if (again.kind === 'stale') this.#breakLease(again.fence, broken);
       }
       return undefined;
     } catch (error) {
@@ -225,6 +235,34 @@ export class FileTokenStore implements TokenStore {
       });
     } finally {
       if (staged) await removeQuietly(staging);
+      if (took) for (const folder of broken) await removeQuietly(folder);
+    }
+  }
+
+  /**
+   * A holder that died after its refresh and before its save may have left the new token
+   * complete in its folder's `next.tmp` (killed while it was being fsynced: the kernel keeps
+   * what was written). Under the lock just taken, such a token, valid and expiring after the
+   * one in the file, is saved (compare-and-set, as the dead holder would have): the server has
+   * already killed the token before it, so it is the live one. Best effort: a torn or older
+   * `next.tmp` is not saved, and the folder is removed after this in any case.
+   */
+  async #adoptOrphan(lock: TokenStoreLock, broken: readonly string[]): Promise<void> {
+    for (const folder of broken) {
+      let orphan: StoredToken;
+      try {
+        orphan = this.#parse(readFileSync(join(folder, 'next.tmp'), 'utf8'));
+      } catch {
+        continue; // none, torn, or not a token record
+      }
+      let current: StoredToken | undefined;
+      try {
+        current = await this.load();
+      } catch {
+        return; // an unreadable file: the manager reads it next and reports that
+      }
+      if (current !== undefined && current.expiresAt >= orphan.expiresAt) continue;
+      await lock.saveIf(current?.token, orphan).catch(() => undefined);
     }
   }
 
@@ -330,15 +368,15 @@ export class FileTokenStore implements TokenStore {
     return Date.now() > mtimeMs + leaseMs ? { kind: 'stale', fence } : { kind: 'held' };
   }
 
-  /** Breaks a lease that ran out: its fence folder leaves the lock (only one breaker can move it). */
-  async #breakLease(fence: string): Promise<void> {
-    const broken = `${this.lockPath}-${fence}.broken`;
+  /** Breaks a lease that ran out: its fence folder leaves the lock (only one breaker can move it), and is added to `broken`. */
+  #breakLease(fence: string, broken: string[]): void {
+    const folder = `${this.lockPath}-${fence}.broken`;
     try {
-      renameSync(join(this.lockPath, fence), broken);
+      renameSync(join(this.lockPath, fence), folder);
     } catch {
       return; // released, or broken by another member, just now
     }
-    await removeQuietly(broken);
+    broken.push(folder);
   }
 
   /** For a waiting member: the file no longer holds `seen`, or the lock is free or its lease ran out. */

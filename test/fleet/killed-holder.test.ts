@@ -147,7 +147,8 @@ describe.each([
           }
           if (taken.event !== 'changed') throw new Error('unreachable');
           recoveries[taken.source].push(Math.max(0, taken.at - killedAt));
-          // `store`: the holder saved before it died, and the survivor took that token;
+          // `store`: the holder saved before it died, or wrote its next.tmp, which the survivor
+          // saved when it broke the lease; the survivor took that token;
           // `refresh`: the holder died before the server acted, and the survivor refreshed.
           if (taken.source === 'store') counts.afterSave += 1;
           else counts.beforeServer += 1;
@@ -165,7 +166,7 @@ describe.each([
       };
       console.log(
         `SIGKILL of the lock holder on ${label}, ${RUNS} runs (TTL ${TTL_MS} ms, back-off ${BACKOFF_MS} ms, kill within ${KILL_WITHIN_MS} ms of the lock): ` +
-          `${counts.beforeServer} killed before the server acted (the other refreshed), ${counts.afterSave} after the save (the other adopted), ` +
+          `${counts.beforeServer} killed before the server acted (the other refreshed), ${counts.afterSave} after the new token reached the store or the holder's next.tmp (the other adopted it), ` +
           `${counts.lost} between the server acting and the save (token lost); store never corrupt; ` +
           `from the kill until the survivor held the live token: ${summary(recoveries.refresh)} where it refreshed, ${summary(recoveries.store)} where it adopted`,
       );
