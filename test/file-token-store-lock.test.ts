@@ -4,7 +4,7 @@
 // waiters wake on a save or a release. And a fleet of managers on one file, in one process.
 // The multi-process proofs (N processes, SIGSTOP/SIGKILL) run against the emulator elsewhere.
 import { readFileSync, watch } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -370,6 +370,19 @@ describe('FileTokenStore: a holder that died between its refresh and its save', 
     const store = new FileTokenStore(file);
     await store.save(A);
     await diedWhileSaving(store, record(B));
+    const taker = (await new FileTokenStore(file).lock(60_000))!;
+    expect((await store.load())?.token).toBe(B.token);
+    expect((await readdir(dir)).filter((entry) => entry.endsWith('.broken'))).toEqual([]);
+    await taker.release();
+  });
+
+  it('a lease broken by a member that then lost the race for the lock: the member that took it saves that token', async () => {
+    const store = new FileTokenStore(file);
+    await store.save(A);
+    await diedWhileSaving(store, record(B));
+    // As the breaker does, before another member installs its lock first.
+    const [fence] = await readdir(store.lockPath);
+    await rename(join(store.lockPath, fence!), `${store.lockPath}-${fence!}.broken`);
     const taker = (await new FileTokenStore(file).lock(60_000))!;
     expect((await store.load())?.token).toBe(B.token);
     expect((await readdir(dir)).filter((entry) => entry.endsWith('.broken'))).toEqual([]);

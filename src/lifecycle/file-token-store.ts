@@ -84,7 +84,7 @@ export interface FileTokenStoreOptions {
  *   (refused while `<file>.lock` holds a fence folder; replaces an empty one);
  * - lease: the fence folder's mtime plus `ttlMs`; the holder renews by setting its mtime
  *   (`utimes`); a lease that ran out is broken by renaming that fence folder out of the lock
- *   (to `<file>.lock-<fence>.broken`); the breaker, once it holds the lock, saves that folder's
+ *   (to `<file>.lock-<fence>.broken`); the next member to hold the lock saves such a folder's
  *   `next.tmp` when it is a complete token record expiring after the file's token (its holder
  *   died between its refresh and its save), then removes the folder;
  * - save (compare-and-set): the file must still hold the token read under the lock, then the
@@ -191,16 +191,12 @@ export class FileTokenStore implements TokenStore {
     const staging = `${this.lockPath}-${fence}.new`;
     const taken = this.#lastRead.lockAttempt(); // for the wait that comes next (see waitForChange)
     let staged = false;
-    // The folders of leases broken here: removed once this lock has looked in them; left when
-    // another member took the lock first (rare), as they may hold a dead holder's next token.
-    const broken: string[] = [];
-    let took = false;
     try {
       // A lock visibly held is left alone: no staging folder, no change in the folder that
       // would wake the members waiting on it.
       const state = this.#inspect(ttlMs);
       if (state.kind === 'held') return void taken();
-      if (state.kind === 'stale') this.#breakLease(state.fence, broken);
+      if (state.kind === 'stale') this.#breakLease(state.fence);
       staged = true;
       try {
         mkdirSync(staging, { mode: DIR_MODE });
@@ -218,13 +214,12 @@ export class FileTokenStore implements TokenStore {
           const now = new Date();
           utimesSync(join(this.lockPath, fence), now, now);
           const lock = this.#holding(fence);
-          took = true;
-          await this.#adoptOrphan(lock, broken);
+          await this.#adoptBroken(lock);
           return lock;
         }
         const again = this.#inspect(ttlMs);
         if (again.kind === 'held') return void taken();
-        if (again.kind === 'stale') this.#breakLease(again.fence, broken);
+        if (again.kind === 'stale') this.#breakLease(again.fence);
       }
       return undefined;
     } catch (error) {
@@ -235,34 +230,44 @@ export class FileTokenStore implements TokenStore {
       });
     } finally {
       if (staged) await removeQuietly(staging);
-      if (took) for (const folder of broken) await removeQuietly(folder);
     }
   }
 
   /**
-   * A holder that died after its refresh and before its save may have left the new token
-   * complete in its folder's `next.tmp` (killed while it was being fsynced: the kernel keeps
-   * what was written). Under the lock just taken, such a token, valid and expiring after the
-   * one in the file, is saved (compare-and-set, as the dead holder would have): the server has
-   * already killed the token before it, so it is the live one. Best effort: a torn or older
-   * `next.tmp` is not saved, and the folder is removed after this in any case.
+   * Under the lock just taken, the folders of broken leases (`<file>.lock-<fence>.broken`, by
+   * whichever member broke them): a holder that died after its refresh and before its save may
+   * have left the new token complete in its `next.tmp` (killed while it was being fsynced: the
+   * kernel keeps what was written). Such a token, valid and expiring after the one in the file,
+   * is saved (compare-and-set, as the dead holder would have): the server has already killed
+   * the token before it, so it is the live one. Then the folders are removed. Best effort: a
+   * torn or older `next.tmp` is not saved.
    */
-  async #adoptOrphan(lock: TokenStoreLock, broken: readonly string[]): Promise<void> {
-    for (const folder of broken) {
-      let orphan: StoredToken;
+  async #adoptBroken(lock: TokenStoreLock): Promise<void> {
+    const prefix = `${basename(this.lockPath)}-`;
+    let folders: string[];
+    try {
+      folders = readdirSync(dirname(this.path))
+        .filter((entry) => entry.startsWith(prefix) && entry.endsWith('.broken') && FENCE.test(entry.slice(prefix.length, -'.broken'.length)))
+        .map((entry) => join(dirname(this.path), entry));
+    } catch {
+      return;
+    }
+    for (const folder of folders) {
+      let orphan: StoredToken | undefined;
       try {
         orphan = this.#parse(readFileSync(join(folder, 'next.tmp'), 'utf8'));
       } catch {
-        continue; // none, torn, or not a token record
+        // none, torn, or not a token record
       }
-      let current: StoredToken | undefined;
-      try {
-        current = await this.load();
-      } catch {
-        return; // an unreadable file: the manager reads it next and reports that
+      if (orphan !== undefined) {
+        try {
+          const current = await this.load();
+          if (current === undefined || current.expiresAt < orphan.expiresAt) await lock.saveIf(current?.token, orphan);
+        } catch {
+          return; // the file cannot be read or written: the manager reads it next and reports that; the folder stays
+        }
       }
-      if (current !== undefined && current.expiresAt >= orphan.expiresAt) continue;
-      await lock.saveIf(current?.token, orphan).catch(() => undefined);
+      await removeQuietly(folder);
     }
   }
 
@@ -368,15 +373,17 @@ export class FileTokenStore implements TokenStore {
     return Date.now() > mtimeMs + leaseMs ? { kind: 'stale', fence } : { kind: 'held' };
   }
 
-  /** Breaks a lease that ran out: its fence folder leaves the lock (only one breaker can move it), and is added to `broken`. */
-  #breakLease(fence: string, broken: string[]): void {
-    const folder = `${this.lockPath}-${fence}.broken`;
+  /**
+   * Breaks a lease that ran out: its fence folder leaves the lock (only one breaker can move
+   * it), to `<file>.lock-<fence>.broken`, which the next member to take the lock looks in and
+   * removes (see `adoptBroken`).
+   */
+  #breakLease(fence: string): void {
     try {
-      renameSync(join(this.lockPath, fence), folder);
+      renameSync(join(this.lockPath, fence), `${this.lockPath}-${fence}.broken`);
     } catch {
-      return; // released, or broken by another member, just now
+      // released, or broken by another member, just now
     }
-    broken.push(folder);
   }
 
   /** For a waiting member: the file no longer holds `seen`, or the lock is free or its lease ran out. */
