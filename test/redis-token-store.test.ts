@@ -195,6 +195,8 @@ describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
     const saved = waiter.waitForChange(A.token, { timeoutMs: 60_000 });
     await subscribed(waiter.channel, 2); // the listener, and the waiter's subscriber
     expect(await holder.saveIf(A.token, B)).toBe('saved');
+    // Each wait bounded, so that a lost message fails here, naming the wait, not at the test's timeout.
+    expect(await endsWithin(saved), "the save's message ended the wait").toBe(true);
     expect(await saved).toEqual(B);
     // The documented message of a save (and of the unconditional save above).
     const documented = (record: typeof A) => ({ event: 'saved', version: '1', token: record.token, expiresAt: new Date(record.expiresAt).toISOString() });
@@ -204,6 +206,7 @@ describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
     const released = waiter.waitForChange(B.token, { timeoutMs: 60_000 });
     await subscribed(waiter.channel);
     await holder.release();
+    expect(await endsWithin(released), "the release's message ended the wait").toBe(true);
     expect(await released).toBeUndefined();
     await expect.poll(() => messages.at(-1)).toBe('released');
     const other = (await holderStore.lock(60_000))!;
@@ -211,6 +214,7 @@ describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
     for (const message of ['saved', '{not json', odd({ token: '' }), odd({ version: '2' }), odd({ event: 'released' }), odd({ expiresAt: 'soon' }), odd({ token: 7 })]) {
       const woken = waiter.waitForChange(B.token, { timeoutMs: 60_000 });
       await clients[0]!.publish(waiter.channel, message);
+      expect(await endsWithin(woken, 5_000), `the message ${JSON.stringify(message.slice(0, 12))} ended the wait`).toBe(true);
       expect(await woken).toBeUndefined();
     }
     await other.release();
