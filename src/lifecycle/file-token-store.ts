@@ -191,12 +191,17 @@ export class FileTokenStore implements TokenStore {
     const staging = `${this.lockPath}-${fence}.new`;
     const taken = this.#lastRead.lockAttempt(); // for the wait that comes next (see waitForChange)
     let staged = false;
+    // A lock folder found emptied, or a lease found stale, may mean a broken lease whose folder
+    // holds a dead holder's next token (see adoptBroken). After a release the lock folder is
+    // gone, so a rotation's lock costs no look into the token's folder.
+    let broken = false;
     try {
       // A lock visibly held is left alone: no staging folder, no change in the folder that
       // would wake the members waiting on it.
       const state = this.#inspect(ttlMs);
       if (state.kind === 'held') return void taken();
       if (state.kind === 'stale') this.#breakLease(state.fence);
+      broken = state.kind === 'stale' || state.emptied === true;
       staged = true;
       try {
         mkdirSync(staging, { mode: DIR_MODE });
@@ -214,12 +219,13 @@ export class FileTokenStore implements TokenStore {
           const now = new Date();
           utimesSync(join(this.lockPath, fence), now, now);
           const lock = this.#holding(fence);
-          await this.#adoptBroken(lock);
+          if (broken) await this.#adoptBroken(lock);
           return lock;
         }
         const again = this.#inspect(ttlMs);
         if (again.kind === 'held') return void taken();
         if (again.kind === 'stale') this.#breakLease(again.fence);
+        broken ||= again.kind === 'stale' || again.emptied === true;
       }
       return undefined;
     } catch (error) {
@@ -234,8 +240,9 @@ export class FileTokenStore implements TokenStore {
   }
 
   /**
-   * Under the lock just taken, the folders of broken leases (`<file>.lock-<fence>.broken`, by
-   * whichever member broke them): a holder that died after its refresh and before its save may
+   * Under a lock just taken where a lease was found stale or the lock folder emptied (a lease
+   * broken, by this member or another one that then lost the race to take the lock), the
+   * folders of broken leases (`<file>.lock-<fence>.broken`): a holder that died after its refresh and before its save may
    * have left the new token complete in its `next.tmp` (killed while it was being fsynced: the
    * kernel keeps what was written). Such a token, valid and expiring after the one in the file,
    * is saved (compare-and-set, as the dead holder would have): the server has already killed
@@ -344,7 +351,7 @@ export class FileTokenStore implements TokenStore {
   }
 
   /** The lock's state: free, held by a live lease, or held by a lease that ran out. */
-  #inspect(ttlMs: number): { kind: 'free' } | { kind: 'held' } | { kind: 'stale'; fence: string } {
+  #inspect(ttlMs: number): { kind: 'free'; emptied?: true } | { kind: 'held' } | { kind: 'stale'; fence: string } {
     let entries: string[];
     try {
       entries = readdirSync(this.lockPath);
@@ -355,12 +362,12 @@ export class FileTokenStore implements TokenStore {
       throw error;
     }
     const fence = entries.find((entry) => FENCE.test(entry));
-    if (fence === undefined) return entries.length === 0 ? { kind: 'free' } : { kind: 'held' };
+    if (fence === undefined) return entries.length === 0 ? { kind: 'free', emptied: true } : { kind: 'held' };
     let mtimeMs: number;
     try {
       mtimeMs = statSync(join(this.lockPath, fence)).mtimeMs;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'free' }; // released just now
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'free', emptied: true }; // released or broken just now
       throw error;
     }
     let lease: unknown;
