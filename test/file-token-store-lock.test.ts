@@ -356,7 +356,7 @@ describe('a fleet of TokenManagers on one token file (one process)', () => {
   });
 });
 
-describe('FileTokenStore: a holder that died between its refresh and its save', () => {
+describe('FileTokenStore: a holder that died between its refresh and its save, or in its release', () => {
   /** A holder of the lock that wrote its next token into next.tmp (as a save does before its fsync and rename) and died: its lease then runs out. */
   async function diedWhileSaving(store: FileTokenStore, next: string) {
     (await store.lock(60_000))!; // never released
@@ -382,6 +382,20 @@ describe('FileTokenStore: a holder that died between its refresh and its save', 
     expect((await store.load())?.token).toBe(B.token);
     expect((await readdir(dir)).filter((entry) => entry.endsWith('.broken'))).toEqual([]);
     await taker.release();
+  });
+
+  it('a holder killed in its release, after moving its folder out of the lock: the next member to take the lock removes that folder and the copy of the replaced token it keeps', async () => {
+    const store = new FileTokenStore(file);
+    await store.save(A);
+    const holder = (await store.lock(60_000))!;
+    expect(await holder.saveIf(A.token, B)).toBe('saved');
+    // The release's first step, and then the process is gone: the lock folder is left empty.
+    await rename(join(store.lockPath, holder.fence), `${store.lockPath}-${holder.fence}.released`);
+    expect(await readdir(join(`${store.lockPath}-${holder.fence}.released`))).toContain('replaced');
+    const taker = (await new FileTokenStore(file).lock(60_000))!;
+    await taker.release();
+    expect(await readdir(dir)).toEqual(['token.json']);
+    expect((await store.load())?.token).toBe(B.token);
   });
 
   it('a manager whose refresh window is open takes that token and sends no refresh', async () => {

@@ -39,6 +39,8 @@ const FORMAT_VERSION = 1;
 const LOCK_FORMAT_VERSION = 1;
 /** A fencing value: 128 random bits in hex; also the name of the holder's folder in the lock. */
 const FENCE = /^[0-9a-f]{32}$/;
+/** A fence folder that left the lock, after `<file>.lock-`: broken, or released and not yet removed. */
+const LEFT_FOLDER = /^[0-9a-f]{32}\.(?:broken|released)$/;
 /** How often a waiting member looks at the file when no change event came. */
 export const DEFAULT_POLL_MS = 100;
 
@@ -91,7 +93,9 @@ export interface FileTokenStoreOptions {
  *   new file is written *inside the fence folder* and renamed over `<file>`: if the lock was
  *   broken meanwhile the folder is gone and the rename fails, so the fencing check and the
  *   write are one system call;
- * - release: rename the fence folder out, then remove `<file>.lock` if it is empty.
+ * - release: rename the fence folder out (to `<file>.lock-<fence>.released`), remove it, then
+ *   remove `<file>.lock` if it is empty; the folder of a holder killed in between is removed by
+ *   the next member to take the lock (it finds `<file>.lock` emptied).
  *
  * Why not `proper-lockfile`: its lock (a `mkdir` and an mtime lease, the same idea) has no
  * fencing value, its stale-lock takeover removes the lock by path (it can remove a lock just
@@ -192,8 +196,9 @@ export class FileTokenStore implements TokenStore {
     const taken = this.#lastRead.lockAttempt(); // for the wait that comes next (see waitForChange)
     let staged = false;
     // A lock folder found emptied, or a lease found stale, may mean a broken lease whose folder
-    // holds a dead holder's next token (see adoptBroken). After a release the lock folder is
-    // gone, so a rotation's lock costs no look into the token's folder.
+    // holds a dead holder's next token, or a holder killed in its release (see clearLeftFolders).
+    // After a release the lock folder is gone, so a rotation's lock costs no look into the
+    // token's folder.
     let broken = false;
     try {
       // A lock visibly held is left alone: no staging folder, no change in the folder that
@@ -219,7 +224,7 @@ export class FileTokenStore implements TokenStore {
           const now = new Date();
           utimesSync(join(this.lockPath, fence), now, now);
           const lock = this.#holding(fence);
-          if (broken) await this.#adoptBroken(lock);
+          if (broken) await this.#clearLeftFolders(lock);
           return lock;
         }
         const again = this.#inspect(ttlMs);
@@ -241,20 +246,22 @@ export class FileTokenStore implements TokenStore {
 
   /**
    * Under a lock just taken where a lease was found stale or the lock folder emptied (a lease
-   * broken, by this member or another one that then lost the race to take the lock), the
-   * folders of broken leases (`<file>.lock-<fence>.broken`): a holder that died after its refresh and before its save may
-   * have left the new token complete in its `next.tmp` (killed while it was being fsynced: the
-   * kernel keeps what was written). Such a token, valid and expiring after the one in the file,
-   * is saved (compare-and-set, as the dead holder would have): the server has already killed
-   * the token before it, so it is the live one. Then the folders are removed. Best effort: a
-   * torn or older `next.tmp` is not saved.
+   * broken, by this member or another one that then lost the race to take the lock; or a holder
+   * killed in its release, between moving its folder out and removing it), the fence folders
+   * that left the lock (`<file>.lock-<fence>.broken`, `.released`). A holder that died after its
+   * refresh and before its save may have left the new token complete in its `next.tmp` (killed
+   * while it was being fsynced: the kernel keeps what was written). Such a token, valid and
+   * expiring after the one in the file, is saved (compare-and-set, as the dead holder would
+   * have): the server has already killed the token before it, so it is the live one. Then the
+   * folders are removed, with the copy of the replaced file a `.released` one keeps. Best
+   * effort: a torn or older `next.tmp` is not saved.
    */
-  async #adoptBroken(lock: TokenStoreLock): Promise<void> {
+  async #clearLeftFolders(lock: TokenStoreLock): Promise<void> {
     const prefix = `${basename(this.lockPath)}-`;
     let folders: string[];
     try {
       folders = readdirSync(dirname(this.path))
-        .filter((entry) => entry.startsWith(prefix) && entry.endsWith('.broken') && FENCE.test(entry.slice(prefix.length, -'.broken'.length)))
+        .filter((entry) => entry.startsWith(prefix) && LEFT_FOLDER.test(entry.slice(prefix.length)))
         .map((entry) => join(dirname(this.path), entry));
     } catch {
       return;
@@ -383,7 +390,7 @@ export class FileTokenStore implements TokenStore {
   /**
    * Breaks a lease that ran out: its fence folder leaves the lock (only one breaker can move
    * it), to `<file>.lock-<fence>.broken`, which the next member to take the lock looks in and
-   * removes (see `adoptBroken`).
+   * removes (see `clearLeftFolders`).
    */
   #breakLease(fence: string): void {
     try {
