@@ -3,9 +3,10 @@
 // holder's save in the same step as the rename, release never frees another holder's lock,
 // waiters wake on a save or a release. And a fleet of managers on one file, in one process.
 // The multi-process proofs (N processes, SIGSTOP/SIGKILL) run against the emulator elsewhere.
-import { readFileSync, watch } from 'node:fs';
+import fs, { readFileSync, watch } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { FileTokenStore, TokenStoreError } from '../src/lifecycle/file-token-store.js';
@@ -382,6 +383,80 @@ describe('FileTokenStore: a holder that died between its refresh and its save, o
     expect((await store.load())?.token).toBe(B.token);
     expect((await readdir(dir)).filter((entry) => entry.endsWith('.broken'))).toEqual([]);
     await taker.release();
+  });
+
+  /**
+   * Has another member act at one point inside the store's own steps: `step` runs once, just
+   * before the store's next `fs[name]` call on a path that `at` matches (the store is paused
+   * there, as a process can be). Returns what undoes it.
+   */
+  function meanwhile(name: 'mkdirSync' | 'readFileSync', at: (path: string) => boolean, step: () => void): () => void {
+    const original = fs[name] as (...args: unknown[]) => unknown;
+    const restore = () => {
+      Object.assign(fs, { [name]: original });
+      syncBuiltinESMExports();
+    };
+    Object.assign(fs, {
+      [name]: (...args: unknown[]) => {
+        if (typeof args[0] === 'string' && at(args[0])) {
+          restore();
+          step();
+        }
+        return original(...args);
+      },
+    });
+    syncBuiltinESMExports(); // the store's named imports from node:fs see it
+    return restore;
+  }
+
+  it('a member that takes the lock and is paused while it saves the dead holder\'s token, its own lease broken meanwhile: it has no lock, and the folder stays for the next member, which saves that token', async () => {
+    const store = new FileTokenStore(file);
+    await store.save(A);
+    await diedWhileSaving(store, record(B));
+    const restore = meanwhile('readFileSync', (path) => path.endsWith('next.tmp'), () => {
+      // Its lease runs out while it is paused, and another member breaks it, as a breaker does.
+      const [fence] = fs.readdirSync(store.lockPath);
+      fs.renameSync(join(store.lockPath, fence!), `${store.lockPath}-${fence!}.broken`);
+    });
+    try {
+      expect(await new FileTokenStore(file).lock(60_000)).toBeUndefined(); // its save was refused: 'lost'
+    } finally {
+      restore();
+    }
+    expect((await store.load())?.token).toBe(A.token);
+    const next = (await new FileTokenStore(file).lock(60_000))!;
+    await next.release();
+    expect((await store.load())?.token).toBe(B.token);
+    expect(await readdir(dir)).toEqual(['token.json']);
+  });
+
+  it('a member that broke the dead holder\'s lease and lost the race for the lock, to one that had looked before the break (and so does not look for left folders), saves that token at its next lock take', async () => {
+    const store = new FileTokenStore(file);
+    await store.save(A);
+    await diedWhileSaving(store, record(B));
+    const breaker = new FileTokenStore(file);
+    const other = 'c'.repeat(32);
+    const restore = meanwhile('mkdirSync', (path) => path.endsWith('.new'), () => {
+      // The other member, paused since it found no lock, installs its own now, as lock() does.
+      const staging = `${store.lockPath}-${other}.new`;
+      fs.mkdirSync(join(staging, other), { recursive: true });
+      const owner = { version: 1, pid: process.pid, host: hostname(), ttlMs: 60_000, acquiredAt: new Date().toISOString() };
+      fs.writeFileSync(join(staging, other, 'owner.json'), JSON.stringify(owner));
+      fs.renameSync(staging, store.lockPath);
+    });
+    try {
+      expect(await breaker.lock(60_000)).toBeUndefined();
+    } finally {
+      restore();
+    }
+    // The other member's refresh from the dead A fails; it releases, as release() does.
+    await rename(join(store.lockPath, other), `${store.lockPath}-${other}.released`);
+    await rm(`${store.lockPath}-${other}.released`, { recursive: true });
+    await rm(store.lockPath, { recursive: true });
+    const lock = (await breaker.lock(60_000))!;
+    expect((await store.load())?.token).toBe(B.token);
+    await lock.release();
+    expect(await readdir(dir)).toEqual(['token.json']);
   });
 
   it('a holder killed in its release, after moving its folder out of the lock: the next member to take the lock removes that folder and the copy of the replaced token it keeps', async () => {

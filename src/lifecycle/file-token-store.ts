@@ -88,7 +88,9 @@ export interface FileTokenStoreOptions {
  *   (`utimes`); a lease that ran out is broken by renaming that fence folder out of the lock
  *   (to `<file>.lock-<fence>.broken`); the next member to hold the lock saves such a folder's
  *   `next.tmp` when it is a complete token record expiring after the file's token (its holder
- *   died between its refresh and its save), then removes the folder;
+ *   died between its refresh and its save), then removes the folder (so does the breaker at
+ *   its next lock take, if another member took the lock first; a folder whose token could not
+ *   be saved, the lock lost meanwhile, stays for the next holder);
  * - save (compare-and-set): the file must still hold the token read under the lock, then the
  *   new file is written *inside the fence folder* and renamed over `<file>`: if the lock was
  *   broken meanwhile the folder is gone and the rename fails, so the fencing check and the
@@ -114,6 +116,12 @@ export class FileTokenStore implements TokenStore {
   #queue: Promise<unknown> = Promise.resolve();
   /** The last read of the file, marked with the file's identity then (see `identity`). */
   readonly #lastRead = new LastRead<string>();
+  /**
+   * This store broke a lease, or left a folder of one it could not clear: its next lock take
+   * looks at the folders that left the lock even if that take finds nothing broken (a breaker
+   * that lost the race to take the lock, to a member whose own look came before the break).
+   */
+  #leftFolders = false;
 
   constructor(path: string, options: FileTokenStoreOptions = {}) {
     if (typeof path !== 'string' || path === '') {
@@ -196,9 +204,9 @@ export class FileTokenStore implements TokenStore {
     const taken = this.#lastRead.lockAttempt(); // for the wait that comes next (see waitForChange)
     let staged = false;
     // A lock folder found emptied, or a lease found stale, may mean a broken lease whose folder
-    // holds a dead holder's next token, or a holder killed in its release (see clearLeftFolders).
-    // After a release the lock folder is gone, so a rotation's lock costs no look into the
-    // token's folder.
+    // holds a dead holder's next token, or a holder killed in its release (see clearLeftFolders);
+    // so may a lease this store broke before (see #leftFolders). After a release the lock
+    // folder is gone, so a rotation's lock costs no look into the token's folder.
     let broken = false;
     try {
       // A lock visibly held is left alone: no staging folder, no change in the folder that
@@ -224,7 +232,8 @@ export class FileTokenStore implements TokenStore {
           const now = new Date();
           utimesSync(join(this.lockPath, fence), now, now);
           const lock = this.#holding(fence);
-          if (broken) await this.#clearLeftFolders(lock);
+          // Its lease broken while it cleared (it was paused): not ours, the folders stay.
+          if ((broken || this.#leftFolders) && !(await this.#clearLeftFolders(lock))) return undefined;
           return lock;
         }
         const again = this.#inspect(ttlMs);
@@ -254,9 +263,11 @@ export class FileTokenStore implements TokenStore {
    * expiring after the one in the file, is saved (compare-and-set, as the dead holder would
    * have): the server has already killed the token before it, so it is the live one. Then the
    * folders are removed, with the copy of the replaced file a `.released` one keeps. Best
-   * effort: a torn or older `next.tmp` is not saved.
+   * effort: a torn or older `next.tmp` is not saved. A folder whose token could not be saved
+   * stays, for this store's next lock take and the next member's: `false` when the save found
+   * the lock lost (its lease broken meanwhile), `true` otherwise.
    */
-  async #clearLeftFolders(lock: TokenStoreLock): Promise<void> {
+  async #clearLeftFolders(lock: TokenStoreLock): Promise<boolean> {
     const prefix = `${basename(this.lockPath)}-`;
     let folders: string[];
     try {
@@ -264,8 +275,10 @@ export class FileTokenStore implements TokenStore {
         .filter((entry) => entry.startsWith(prefix) && LEFT_FOLDER.test(entry.slice(prefix.length)))
         .map((entry) => join(dirname(this.path), entry));
     } catch {
-      return;
+      this.#leftFolders = true; // looked at again next time; the manager's read of the file reports what is wrong
+      return true;
     }
+    let left = false;
     for (const folder of folders) {
       let orphan: StoredToken | undefined;
       try {
@@ -274,15 +287,27 @@ export class FileTokenStore implements TokenStore {
         // none, torn, or not a token record
       }
       if (orphan !== undefined) {
+        let saved: SaveIfResult | undefined;
         try {
           const current = await this.load();
-          if (current === undefined || current.expiresAt < orphan.expiresAt) await lock.saveIf(current?.token, orphan);
+          if (current === undefined || current.expiresAt < orphan.expiresAt) saved = await lock.saveIf(current?.token, orphan);
         } catch {
-          return; // the file cannot be read or written: the manager reads it next and reports that; the folder stays
+          this.#leftFolders = true; // the folders stay; the file cannot be read or written: the manager reads it next and reports that
+          return true;
+        }
+        if (saved === 'lost') {
+          this.#leftFolders = true;
+          return false;
+        }
+        if (saved === 'changed') {
+          left = true; // the file moved on under the lock (a save without it): looked at again next time
+          continue;
         }
       }
       await removeQuietly(folder);
     }
+    this.#leftFolders = left;
+    return true;
   }
 
   /**
@@ -395,6 +420,7 @@ export class FileTokenStore implements TokenStore {
   #breakLease(fence: string): void {
     try {
       renameSync(join(this.lockPath, fence), `${this.lockPath}-${fence}.broken`);
+      this.#leftFolders = true;
     } catch {
       // released, or broken by another member, just now
     }
