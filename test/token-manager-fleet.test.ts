@@ -385,6 +385,25 @@ describe('a holder that dies or stalls', () => {
     expect(server.calls).toEqual([FIRST]);
   });
 
+  it('the wall clock stepped back an hour while a member waits for a dead holder (an NTP correction): its callers still get the old token once the TTL has passed', async () => {
+    const server = new FakeServer();
+    const store = new FleetStore();
+    expect(await store.lock(60_000)).toBeDefined(); // never released
+    const { manager } = member(store, server, { lockTtlMs: 300 });
+    const wallClock = Date.now;
+    const waitForChange = store.waitForChange.bind(store);
+    store.waitForChange = (seen, options) => {
+      Date.now = () => wallClock() - 3_600_000;
+      return waitForChange(seen, options);
+    };
+    try {
+      expect(await manager.getToken()).toBe(FIRST);
+    } finally {
+      Date.now = wallClock;
+      manager.close();
+    }
+  });
+
   it('a holder whose lease ran out during its refresh ("lost"): its save is refused, it keeps serving the live token and saves it under a new lock', async () => {
     const server = new FakeServer();
     const store = new FleetStore();

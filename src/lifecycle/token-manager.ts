@@ -431,7 +431,7 @@ export class TokenManager {
   async #rotateTogether(serveEarly: (outcome: Outcome) => void, read: StoreRead | undefined): Promise<void> {
     const store = this.#store as Required<TokenStore>;
     const ttl = this.#lockTtlMs;
-    const started = Date.now();
+    const started = performance.now(); // elapsed time on the monotonic clock: a step of the wall clock (NTP) does not stretch a wait
     for (let fresh = read; ; ) {
       // Step 1; on first use, the read that loaded the manager just now is this read, and
       // after a wait, what the store's notification carried (when it did).
@@ -442,7 +442,7 @@ export class TokenManager {
       if (this.#unsaved !== undefined && this.#unsaved.next.token !== this.#token) this.#unsaved = undefined;
       // Waited a whole TTL: the holder is presumed dead. Serve the old token (while it is
       // valid) to the callers, and go on: its lease has run out, so the lock can be taken.
-      const waited = Date.now() - started;
+      const waited = performance.now() - started;
       if (waited >= ttl) serveEarly({ ok: false, error: new TokenStoreError('lock-timeout', `another member has held the token store's lock for over ${ttl} ms (lockTtlMs)`) });
       const lock = await this.#phase('lock', store.lock(ttl));
       if (lock === undefined) {
