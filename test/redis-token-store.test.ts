@@ -192,8 +192,13 @@ describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
     await listener.subscribe(waiter.channel, (message) => void messages.push(message));
     await holderStore.save(A);
     const holder = (await holderStore.lock(60_000))!;
+    // Counted one by one: the listener and the holder's subscriber (its lock() keeps the channel
+    // subscribed), then the waiter's. Counting to 2 after the wait began (as this test once did)
+    // could count the holder's instead of the waiter's, and under load the save's message then
+    // went out before the waiter's SUBSCRIBE: lost, and this waiter's looks never see a change.
+    await subscribed(waiter.channel, 2);
     const saved = waiter.waitForChange(A.token, { timeoutMs: 60_000 });
-    await subscribed(waiter.channel, 2); // the listener, and the waiter's subscriber
+    await subscribed(waiter.channel, 3);
     expect(await holder.saveIf(A.token, B)).toBe('saved');
     // Each wait bounded, so that a lost message fails here, naming the wait, not at the test's timeout.
     expect(await endsWithin(saved), "the save's message ended the wait").toBe(true);
