@@ -3,9 +3,9 @@
 // by hand with its EnvironmentFile only, against the emulator with signatures checked. The
 // installed program is stood in for by a script that runs src/cli/bin.ts.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type Emulator } from '../src/emulator/emulator.js';
@@ -50,6 +50,22 @@ afterEach(() => emulator.close());
 
 const storedToken = () => (JSON.parse(readFileSync(join(bot, 'longbridge-token.json'), 'utf8')) as { token: string }).token;
 
+/** Whether a process running the CLI on `tokenFile` holds an inotify watch (Linux: /proc/<pid>/fdinfo): it is waiting for the token file to change. */
+function cliWatching(tokenFile: string): boolean {
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (!argv.some((arg) => arg.endsWith('src/cli/bin.ts')) || !argv.includes(basename(tokenFile))) continue;
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === 'anon_inode:inotify' && readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8').includes('inotify wd:')) return true;
+      }
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return false;
+}
+
 /** Runs `argv` with exactly `env`, as a service manager or cron would; resolves its exit and output. */
 async function runExactly(argv: string[], env: Record<string, string>, cwd: string) {
   const child = spawnChild('/usr/bin/env', ['-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv], { cwd });
@@ -84,6 +100,23 @@ describe('the README cron line', () => {
     expect(second).toMatchObject({ code: 0, stdout: '', stderr: '' });
     expect(emulator.refreshes).toBe(1);
   }, 90_000); // two cold starts of the CLI, slow under load
+
+  it('a run that finds the lock held by another process waits for it (it used to end at once, exit 13, silent), then takes the token that process saved and sends nothing', async () => {
+    const cron = { HOME: home, LOGNAME: userInfo().username, PATH: '/usr/bin:/bin', SHELL: '/bin/sh' };
+    const store = new FileTokenStore(join(bot, 'longbridge-token.json'));
+    const other = (await store.lock(60_000))!; // a long-running member, in the middle of its rotation
+    const run = runExactly(['/bin/sh', '-c', command], cron, '/');
+    let ended = false;
+    void run.then(() => (ended = true));
+    // The run is waiting once its process watches the token's folder (an inotify watch in /proc).
+    while (!ended && !cliWatching(join(bot, 'longbridge-token.json'))) await new Promise((r) => setTimeout(r, 10));
+    const successor = { token: emulator.issueToken(Date.now() + 90 * DAY), expiresAt: Date.now() + 90 * DAY };
+    expect(await other.saveIf(emulator.initialToken, successor)).toBe('saved');
+    await other.release();
+    expect(await run).toMatchObject({ code: 0, stdout: '', stderr: '' });
+    expect(emulator.refreshes).toBe(0);
+    expect(storedToken()).toBe(successor.token);
+  }, 90_000);
 });
 
 describe('the systemd service and timer (examples/systemd/)', () => {

@@ -13,6 +13,11 @@ for (const name of ['SIGINT', 'SIGTERM'] as const) process.once(name, () => inte
 process.stdout.on('error', () => {});
 process.stderr.on('error', () => {});
 
+// The package's own waits never keep a process alive (unref()ed timers, a watch that is not
+// persistent), which is right in an application and wrong here: `rotate` waiting for another
+// process's lock would leave Node nothing to wait for, and it would end the run with its exit
+// 13 (an unsettled top-level await) and no word. The run keeps the process until main() ends.
+const running = setInterval(() => undefined, 2 ** 31 - 1);
 let stdinUsed = false;
 process.exitCode = await main(process.argv.slice(2), process.env, {
   signal: interrupt.signal,
@@ -23,5 +28,6 @@ process.exitCode = await main(process.argv.slice(2), process.env, {
     return process.stdin;
   },
 });
+clearInterval(running);
 if (stdinUsed) process.stdin.destroy(); // interrupted mid-read, it would keep the process alive
 
