@@ -440,6 +440,43 @@ describe('a holder that dies or stalls', () => {
     expect(server.calls).toHaveLength(1);
   });
 
+  it('a failed save, and the store still down at the tries after it (its reads and lock fail too): the new token is tried again until it is saved, never refreshed again', async () => {
+    const server = new FakeServer();
+    const store = new FleetStore();
+    const [load, lock] = [store.load.bind(store), store.lock.bind(store)];
+    let down = false;
+    let saves = 0;
+    const outage = () => new TokenStoreError('read-failed', 'cannot reach the store /x: ECONNREFUSED', { path: '/x' });
+    store.load = async () => {
+      if (down) throw outage();
+      return load();
+    };
+    store.lock = async (ttl) => {
+      if (down) throw outage();
+      const held = await lock(ttl);
+      if (!held) return held;
+      return {
+        ...held,
+        saveIf: async (expected, next) => {
+          if (saves++ === 0) {
+            down = true; // the store fails as the save runs, and stays down for a while
+            throw outage();
+          }
+          return held.saveIf(expected, next);
+        },
+      };
+    };
+    const { manager, errors } = member(store, server, { backoff: { initialMs: 10, maxMs: 20 } });
+    expect(await manager.getToken()).toBe(server.live);
+    // Three more tries, each failing at its first read (there used to be one, and then none).
+    await vi.waitFor(() => expect(errors.filter((e) => e.context.phase === 'load').length).toBeGreaterThanOrEqual(3), { timeout: 5_000 });
+    expect(errors[0]!.context.phase).toBe('save');
+    down = false;
+    await vi.waitFor(() => expect(store.record?.token).toBe(server.live), { timeout: 5_000 });
+    expect(server.calls).toHaveLength(1);
+    manager.close();
+  });
+
   it('a refused save ("changed") because another member saved a successor: that one is taken, and the conflict reported', async () => {
     const server = new FakeServer();
     const store = new FleetStore();
@@ -570,6 +607,23 @@ describe('coordination is the default; opting out is explicit', () => {
     await member(alone, new FakeServer(), { coordinate: false }).manager.getToken();
     expect(alone.lockCalls).toBe(0);
     expect(alone.record).toBeDefined();
+  });
+
+  it('coordinate: false, saves failing: the new token is tried again until it is saved, never refreshed again', async () => {
+    const server = new FakeServer();
+    const store = new FleetStore();
+    const save = store.save.bind(store);
+    let failures = 3;
+    store.save = async (token) => {
+      if (failures-- > 0) throw new TokenStoreError('write-failed', 'cannot save the token file /x: ENOSPC', { path: '/x' });
+      return save(token);
+    };
+    const { manager, errors } = member(store, server, { coordinate: false, backoff: { initialMs: 10, maxMs: 20 } });
+    expect(await manager.getToken()).toBe(server.live);
+    await vi.waitFor(() => expect(store.record?.token).toBe(server.live), { timeout: 5_000 });
+    expect(server.calls).toHaveLength(1);
+    expect(errors.map((e) => e.context.phase)).toEqual(['save', 'save', 'save']);
+    manager.close();
   });
 
   it('outside the window getToken() reads nothing: no store read, no lock (the hot path is one comparison)', async () => {

@@ -383,6 +383,10 @@ export class TokenManager {
     const done = this.#rotate(serveEarly, read).then((outcome) => {
       this.#flight = undefined;
       serveEarly(outcome); // a no-op when the callers were served early
+      // A refreshed token the store does not hold yet is tried again, however this try ended
+      // (its save failed, or the store could not even be read or locked): until it is saved,
+      // no other member and no restart can have it.
+      if (this.#unsaved !== undefined) this.#retryUnsavedLater();
       if (this.#autoRefresh) this.#arm();
       return outcome;
     });
@@ -408,19 +412,23 @@ export class TokenManager {
   async #rotateAlone(read: StoreRead | undefined): Promise<void> {
     try {
       const successor = this.#successor(read ? read.stored : await this.#readStore());
-      if (successor) return this.#take(successor, 'store');
+      if (successor) return this.#settleUnsaved(successor);
     } catch (error) {
       // Only persistence: a failed read does not stop the refresh.
       this.#report(error, { phase: 'load', expiresAt: this.#expiresAt });
     }
-    const next = await this.#callRefresh();
+    // A token refreshed before and not saved yet is saved now, not refreshed again.
+    const next = this.#unsaved !== undefined ? { source: 'refresh' as const, token: this.#unsaved.next } : await this.#callRefresh();
     if (next.source === 'store') return this.#take(next.token, 'store');
     try {
       await this.#store.save(next.token);
+      this.#unsaved = undefined;
+      this.#saveRetryMs = 0;
     } catch (error) {
+      this.#unsaved = { next: next.token, seen: undefined };
       this.#report(error, { phase: 'save', expiresAt: next.token.expiresAt });
     }
-    this.#take(next.token, 'refresh');
+    if (next.token.token !== this.#token) this.#take(next.token, 'refresh');
   }
 
   /**
@@ -492,7 +500,6 @@ export class TokenManager {
       } catch (error) {
         this.#holdUnsaved(next, seen?.token, serveEarly);
         this.#report(error, { phase: 'save', expiresAt: next.expiresAt });
-        this.#retryUnsavedLater();
         return true;
       }
       if (saved === 'saved') {
