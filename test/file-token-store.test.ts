@@ -2,7 +2,7 @@
 // never show the content, and atomic saves: a writer SIGKILLed at random points always
 // leaves the complete old or the complete new token, never an empty or corrupt file.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +55,33 @@ describe('FileTokenStore', () => {
     await store.save({ token: SECRET, expiresAt: EXPIRES + 1 });
     expect(await modeOf(file)).toBe(0o600);
     expect(await store.load()).toEqual({ token: SECRET, expiresAt: EXPIRES + 1 });
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('run as root, a save keeps the owner and group of the file it replaces (a rotation by root must not take the file from the user whose process reads it), through the lock too', async () => {
+    const store = new FileTokenStore(file);
+    await store.save({ token: 'old-token', expiresAt: EXPIRES });
+    await chown(file, 1234, 2345);
+    await store.save({ token: SECRET, expiresAt: EXPIRES + 1 });
+    expect(await stat(file)).toMatchObject({ uid: 1234, gid: 2345 });
+    expect(await modeOf(file)).toBe(0o600);
+    const lock = (await store.lock(60_000))!;
+    expect(await lock.saveIf(SECRET, { token: 'next-token', expiresAt: EXPIRES + 2 })).toBe('saved');
+    await lock.release();
+    expect(await stat(file)).toMatchObject({ uid: 1234, gid: 2345 });
+  });
+
+  it('follows a symbolic link: the link stays, its target gets the new token, and members given either name share one lock', async () => {
+    const target = join(dir, 'secrets', 'token.json');
+    await new FileTokenStore(target).save({ token: 'old-token', expiresAt: EXPIRES });
+    await mkdir(join(dir, 'bot'), { recursive: true });
+    await symlink(target, join(dir, 'bot', 'token.json'));
+    const viaLink = new FileTokenStore(join(dir, 'bot', 'token.json'));
+    await viaLink.save({ token: SECRET, expiresAt: EXPIRES + 1 });
+    expect((await lstat(join(dir, 'bot', 'token.json'))).isSymbolicLink()).toBe(true);
+    expect(await new FileTokenStore(target).load()).toEqual({ token: SECRET, expiresAt: EXPIRES + 1 });
+    const lock = (await viaLink.lock(60_000))!;
+    expect(await new FileTokenStore(target).lock(60_000)).toBeUndefined();
+    await lock.release();
   });
 
   it('resolves a relative path and rejects a bad one with InvalidInputError', () => {

@@ -5,6 +5,7 @@ import {
   closeSync,
   constants,
   fchmodSync,
+  fchownSync,
   fstatSync,
   fsync,
   linkSync,
@@ -12,6 +13,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   statSync,
   unlinkSync,
@@ -132,7 +134,7 @@ export class FileTokenStore implements TokenStore {
     if (typeof pollMs !== 'number' || !Number.isInteger(pollMs) || pollMs < 1) {
       throw new InvalidInputError('pollMs', `must be a whole number of ms, 1 or more, got ${typeof pollMs === 'number' ? pollMs : describeValue(pollMs)}`);
     }
-    this.path = resolve(path);
+    this.path = followLinks(resolve(path));
     this.lockPath = `${this.path}.lock`;
     this.#pollMs = pollMs;
   }
@@ -579,6 +581,7 @@ async function replaceDurably(
   try {
     fd = openSync(temp, flags, FILE_MODE);
     fchmodSync(fd, FILE_MODE);
+    keepOwner(fd, target);
     writeFileSync(fd, text, 'utf8');
     await fsyncAsync(fd);
     closeSync(fd);
@@ -596,6 +599,39 @@ async function replaceDurably(
     throw new TokenStoreError('write-failed', `cannot ${step} the token file ${target}: ${codeOf(error)}`, { path: target, cause: error });
   }
   await syncDirectory(dirname(target), target, onVisible);
+}
+
+/**
+ * `path` with its symbolic links resolved, when it (or its folder) exists: a save renames a new
+ * file into place, which would replace a link with a file of its own and leave the link's target,
+ * where other readers look, with the old token; and every member must lock the same file,
+ * whichever name it was given. Resolved once, when the store is made.
+ */
+function followLinks(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    try {
+      return join(realpathSync(dirname(path)), basename(path)); // no file yet
+    } catch {
+      return path; // no folder yet either; save creates it
+    }
+  }
+}
+
+/**
+ * Run as root, the new file gets the owner and group of the file it replaces: a rotation run by
+ * root (its cron, a service without `User=`) must not take the token file from the user whose
+ * process reads it. Any other user can only create files of its own. Best effort.
+ */
+function keepOwner(fd: number, target: string): void {
+  if (process.getuid?.() !== 0) return;
+  try {
+    const { uid, gid } = statSync(target);
+    if (uid !== 0 || gid !== 0) fchownSync(fd, uid, gid);
+  } catch {
+    // no file yet, or a file system without owners
+  }
 }
 
 /**
