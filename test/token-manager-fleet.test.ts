@@ -503,6 +503,21 @@ describe('a holder that dies or stalls', () => {
 });
 
 describe('ApiError 401004 (token replaced) and invalidate()', () => {
+  it('on first use `initial` wins over a stored token that expires sooner, but when the server then refuses it as replaced (401004), the stored token is taken: it was the live one', async () => {
+    const server = new FakeServer();
+    const store = new FleetStore();
+    // A member refreshed early, asking for a short life: its live token expires before the
+    // token from the developer console that every member is still configured with.
+    const live = await server.refresh({ token: FIRST, expiresAt: 0 });
+    store.record = { token: live.token, expiresAt: Date.now() + 3 * DAY };
+    const { manager, errors } = member(store, server, { initial: { token: FIRST, expiresAt: Date.now() + 80 * DAY } });
+    expect(await manager.getToken()).toBe(FIRST); // nothing shows yet which one is live
+    expect(await manager.invalidate(FIRST)).toBe(server.live); // the application's own call was refused
+    expect(server.calls).toEqual([FIRST, FIRST]); // the early refresh, then this one's (refused); nothing re-sent
+    expect(await manager.getToken()).toBe(server.live);
+    expect(errors).toEqual([]);
+  });
+
   it('a refresh refused with 401004 re-reads the store and takes the newer token there; nothing is re-sent', async () => {
     const server = new FakeServer();
     const store = new FleetStore();

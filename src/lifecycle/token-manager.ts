@@ -186,6 +186,13 @@ export class TokenManager {
   #cached: Promise<string> | undefined;
   /** Tokens this manager replaced (newest last): never taken back from a store that lags behind. */
   readonly #retired: string[] = [];
+  /**
+   * The stored token that `initial` won over on first use (the stored one expired sooner): taken
+   * from the store only once the server refuses the held token as replaced (401004), which shows
+   * the stored one was the live token after all (a refresh whose new token expires before
+   * `initial`). Forgotten once the held token changes.
+   */
+  #setAside: string | undefined;
   /** No automatic refresh before this (back-off after a failure). */
   #retryAt = Number.NEGATIVE_INFINITY;
   #backoffMs = 0;
@@ -361,8 +368,9 @@ export class TokenManager {
     const initial = this.#initial;
     const chosen = stored === undefined || (initial !== undefined && initial.expiresAt >= stored.expiresAt) ? initial : stored;
     if (chosen === undefined) return read; // still nothing: read the store again next time
-    // The one not chosen is older: a store behind `initial` holds a token that was replaced.
-    if (stored !== undefined && chosen !== stored) this.#retire(stored.token);
+    // The one not chosen is, as a rule, older: a store behind `initial` holds a token that was
+    // replaced. Not always (see #setAside), so it is set aside, not retired.
+    if (stored !== undefined && chosen !== stored) this.#setAside = stored.token;
     this.#initial = undefined;
     this.#loaded = true;
     this.#hold(chosen, this.#now(), false);
@@ -576,7 +584,7 @@ export class TokenManager {
       return { source: 'refresh', token: checkRefreshResult(await this.#refresh(current), this.#now()) };
     } catch (error) {
       if (isTokenReplaced(error)) {
-        const successor = this.#successor(await this.#readStore().catch(() => undefined));
+        const successor = this.#successor(await this.#readStore().catch(() => undefined), { replaced: true });
         if (successor) return { source: 'store', token: successor };
       }
       throw new Failure('refresh', error);
@@ -601,15 +609,25 @@ export class TokenManager {
     return { ok: false, error };
   }
 
-  /** `stored` when it is another member's successor: not the token held, not one replaced here, not expired. */
-  #successor(stored: StoredToken | undefined): StoredToken | undefined {
-    const taken = stored !== undefined && stored.token !== this.#token && !this.#retired.includes(stored.token) && stored.expiresAt > this.#now();
+  /**
+   * `stored` when it is another member's successor: not the token held, not one replaced here,
+   * not expired, and not the one set aside on first use unless the server has just refused the
+   * held token as `replaced`.
+   */
+  #successor(stored: StoredToken | undefined, { replaced = false } = {}): StoredToken | undefined {
+    const taken =
+      stored !== undefined &&
+      stored.token !== this.#token &&
+      !this.#retired.includes(stored.token) &&
+      (replaced || stored.token !== this.#setAside) &&
+      stored.expiresAt > this.#now();
     return taken ? stored : undefined;
   }
 
   /** Replaces the held token and tells the listeners (after the save: the caller saved first). */
   #take(token: StoredToken, source: TokenChange['source']): void {
     if (this.#token !== undefined) this.#retire(this.#token);
+    this.#setAside = undefined;
     this.#hold(token, this.#now(), true);
     const change: TokenChange = { expiresAt: token.expiresAt, source };
     if (this.#onRefresh) {
