@@ -196,6 +196,32 @@ describe('rotate', () => {
     expect(result.stderr).not.toContain(live);
   });
 
+  it('when the file cannot take the successor but its folder can, keeps the successor in <file>.unsaved too (the recipes drop stdout), names it on stderr, and exits 16', async () => {
+    const folder = join(tmp, `stuck-${Math.random().toString(16).slice(2)}`);
+    mkdirSync(folder);
+    file = join(folder, 'token.json');
+    await seedFile(emulator.initialToken, emulator.initialExpiresAt);
+    await emulator.close();
+    // While the emulator acts on the refresh, something else takes the token file's name (a folder, not empty): the rename over it fails.
+    emulator = await startEmulator({
+      initialToken: fileJson().token,
+      initialExpiresAt: Date.parse(fileJson().expiresAt),
+      onRequest: () => {
+        renameSync(file, `${file}.old`);
+        mkdirSync(join(file, 'in-the-way'), { recursive: true });
+      },
+    });
+    const result = await rotate(['--output', 'json']);
+    expect(result.code, result.stderr).toBe(EXIT['token-file']);
+    const live = emulator.liveTokens()[0]!;
+    expect(result.stdout).toBe(`${live.token}\n`);
+    expect(await new FileTokenStore(`${file}.unsaved`).load()).toMatchObject({ token: live.token });
+    expect(statSync(`${file}.unsaved`).mode & 0o777).toBe(0o600);
+    expect(result.stderr).toContain(`hint: the new token is in ${file}.unsaved, and the line on stdout, and nowhere else`);
+    expect(result.stderr).toContain(`(mv ${file}.unsaved ${file})`);
+    expect(result.stderr).not.toContain(live.token);
+  });
+
   it('refuses flags that do not apply, naming them (exit 2)', async () => {
     for (const [flag, value] of [['--access-token-file', 'x'], ['--aaid', '1'], ['--expired-at', '2099-01-01T00:00:00Z']] as const) {
       const result = await rotate([flag, value]);

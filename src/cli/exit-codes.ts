@@ -42,6 +42,6 @@ export const EXIT_CODE_TABLE: ReadonlyArray<readonly [number, string]> = [
   [EXIT.network, 'network error: connection refused or reset, DNS, TLS'],
   [EXIT.timeout, 'no complete reply within --timeout-ms'],
   [EXIT['output-failed'], 'the refresh went through, but stdout could not take the new token (EPIPE, ENOSPC): it is lost'],
-  [EXIT['token-file'], 'rotate: the token file could not be read, locked or written (after a refresh, the new token is on stdout only)'],
+  [EXIT['token-file'], 'rotate: the token file could not be read, locked or written (after a refresh, the new token is in TOKEN_FILE.unsaved when its folder could be written, and on stdout)'],
   [EXIT.interrupted, 'interrupted (Ctrl-C, SIGINT or SIGTERM)'],
 ];

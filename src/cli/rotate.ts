@@ -173,12 +173,29 @@ export async function rotate(argv: readonly string[], env: Env, io: CliIo, help:
       secrets.push(token);
       const stored = await store.load().catch(() => undefined);
       if (stored?.token !== token) {
-        // The new token is live and its predecessor dead, but the file does not hold it:
-        // stdout is its only copy now.
-        await written(io.stdout, `${token}\n`).catch(ignore);
+        // The new token is live and its predecessor dead, but the file does not hold it. A
+        // copy beside it (where the folder can still be written: the file itself replaced by
+        // something else, made immutable, or its lock folder broken), and stdout, which the
+        // cron and systemd recipes drop.
+        const rescue = `${store.path}.unsaved`;
+        const rescued =
+          manager.expiresAt !== undefined &&
+          (await new FileTokenStore(rescue).save({ token, expiresAt: manager.expiresAt }).then(
+            () => true,
+            () => false,
+          ));
+        const printed = await written(io.stdout, `${token}\n`).then(
+          () => true,
+          () => false,
+        );
         const saveError = failures.find((failure) => failure.phase === 'save')?.error;
         say(`error: the refresh went through, but ${store.path} could not be written${saveError instanceof Error ? ` (${saveError.message})` : ''}`);
-        say('hint: the new token is the line on stdout, and nowhere else: put it into the token file by hand (or your secret store) now; the old token no longer works');
+        const copies = [rescued && `in ${rescue}`, printed && 'the line on stdout'].filter(Boolean).join(', and ');
+        say(
+          copies
+            ? `hint: the new token is ${copies}, and nowhere else: once the cause is fixed, put it into the token file${rescued ? ` (mv ${rescue} ${store.path})` : ' by hand'} now; the old token no longer works`
+            : 'hint: the new token could not be kept anywhere (not in a file beside the token file, not on stdout): it is lost; get a new one from the developer console',
+        );
         return EXIT['token-file'];
       }
       held = stored;
