@@ -222,6 +222,19 @@ describe('rotate', () => {
     expect(result.stderr).not.toContain(live.token);
   });
 
+  it('stdout that cannot take the token after a rotation (EPIPE): exit 15, and nothing is lost: the token file holds the new token', async () => {
+    await seedFile(emulator.initialToken, emulator.initialExpiresAt);
+    const failing: Writer = { write: (_s, done) => done(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })) };
+    const result = await rotate(['--output', 'json'], { stdout: failing });
+    expect(result.code).toBe(EXIT['output-failed']);
+    expect(emulator.refreshes).toBe(1);
+    const live = emulator.liveTokens()[0]!.token;
+    expect(live).not.toBe(emulator.initialToken);
+    expect(fileJson().token).toBe(live);
+    expect(result.stderr).toContain('error: stdout could not take the token (EPIPE); the token file holds it, so nothing is lost');
+    expect(result.stderr).not.toContain(live);
+  });
+
   it('refuses flags that do not apply, naming them (exit 2)', async () => {
     for (const [flag, value] of [['--access-token-file', 'x'], ['--aaid', '1'], ['--expired-at', '2099-01-01T00:00:00Z']] as const) {
       const result = await rotate([flag, value]);

@@ -41,7 +41,7 @@ export const EXIT_CODE_TABLE: ReadonlyArray<readonly [number, string]> = [
   [EXIT['invalid-response'], 'the reply is not the documented envelope (HTML error page, not JSON, no token)'],
   [EXIT.network, 'network error: connection refused or reset, DNS, TLS'],
   [EXIT.timeout, 'no complete reply within --timeout-ms'],
-  [EXIT['output-failed'], 'the refresh went through, but stdout could not take the new token (EPIPE, ENOSPC): it is lost'],
+  [EXIT['output-failed'], 'the refresh went through, but stdout could not take the new token (EPIPE, ENOSPC): it is lost (with rotate, the token file holds it: nothing is lost)'],
   [EXIT['token-file'], 'rotate: the token file could not be read, locked or written (after a refresh, the new token is in TOKEN_FILE.unsaved when its folder could be written, and on stdout)'],
   [EXIT.interrupted, 'interrupted (Ctrl-C, SIGINT or SIGTERM)'],
 ];
