@@ -29,10 +29,11 @@ interface Run {
   stderr: string;
 }
 
-async function rotate(args: string[], options: { env?: Record<string, string>; stdout?: Writer } = {}): Promise<Run> {
+async function rotate(args: string[], options: { env?: Record<string, string>; stdout?: Writer; signal?: AbortSignal } = {}): Promise<Run> {
   let stdout = '';
   let stderr = '';
   const code = await main(['rotate', '--token-file', file, '--base-url', emulator.url, ...args], options.env ?? {}, {
+    ...(options.signal && { signal: options.signal }),
     stdout: options.stdout ?? { write: (s: string, done: () => void) => ((stdout += s), done()) },
     stderr: { write: (s: string, done: () => void) => ((stderr += s), done()) },
   });
@@ -233,6 +234,22 @@ describe('rotate', () => {
     expect(fileJson().token).toBe(live);
     expect(result.stderr).toContain('error: stdout could not take the token (EPIPE); the token file holds it, so nothing is lost');
     expect(result.stderr).not.toContain(live);
+  });
+
+  it('Ctrl-C during the refresh: the run says it finishes the refresh and saves the new token first, does so, and exits 0', async () => {
+    await seedFile(emulator.initialToken, emulator.initialExpiresAt);
+    await emulator.close();
+    const interrupt = new AbortController();
+    emulator = await startEmulator({
+      initialToken: fileJson().token,
+      initialExpiresAt: Date.parse(fileJson().expiresAt),
+      onRequest: () => interrupt.abort(), // while the server acts on the refresh
+    });
+    const result = await rotate(['--output', 'json'], { signal: interrupt.signal });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('interrupted: finishing the refresh and saving the new token first');
+    expect(fileJson().token).toBe(emulator.liveTokens()[0]!.token);
+    expect(emulator.refreshes).toBe(1);
   });
 
   it('refuses flags that do not apply, naming them (exit 2)', async () => {

@@ -119,6 +119,37 @@ describe('the README cron line', () => {
   }, 90_000);
 });
 
+describe('interrupting a rotation (the signals as cron or systemd would send them)', () => {
+  it('a first SIGINT once the request is out is deferred with a line on stderr; a second one stops the run at once (the token it asked for is then lost, as that line warns)', async () => {
+    const line = /```cron\n([^`]+)```/.exec(readme)![1]!.split('\n').find((l) => l.trim() !== '' && !l.startsWith('#'))!;
+    const command = line.trim().split(/\s+/).slice(5).join(' ');
+    const cron = { HOME: home, LOGNAME: userInfo().username, PATH: '/usr/bin:/bin', SHELL: '/bin/sh' };
+    await emulator.close();
+    let child: ReturnType<typeof spawnChild> | undefined;
+    let acted!: () => void;
+    const serverActed = new Promise<void>((resolve) => (acted = resolve));
+    // The server acts halfway through its latency; the reply comes 2 s after that.
+    emulator = await startEmulator({ appKey: KEYS.LONGBRIDGE_APP_KEY, appSecret: KEYS.LONGBRIDGE_APP_SECRET, initialToken: storedToken(), initialExpiresAt: Date.now() + 3 * DAY, latencyMs: 4_000, onRequest: () => acted() });
+    writeFileSync(join(bot, 'longbridge.env'), `${Object.entries({ ...KEYS, LONGBRIDGE_HTTP_URL: emulator.url }).map(([k, v]) => `${k}=${v}`).join('\n')}\n`, { mode: 0o600 });
+    const before = storedToken();
+    try {
+      child = spawnChild('/usr/bin/env', ['-i', ...Object.entries(cron).map(([k, v]) => `${k}=${v}`), '/bin/sh', '-c', command], { cwd: '/' });
+      await serverActed;
+      child.kill('SIGINT');
+      const until = Date.now() + 1_500;
+      while (!child.stderr().includes('interrupted:') && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      expect(child.stderr()).toContain('interrupted: finishing the refresh and saving the new token first (interrupt again to stop at once, at the risk of losing it)');
+      child.kill('SIGINT');
+      expect(await child.exited).toMatchObject({ signal: 'SIGINT' });
+      expect(emulator.refreshes).toBe(1);
+      expect(storedToken()).toBe(before); // the new token never reached the file
+      expect(emulator.tokenState(before)).not.toBe('live');
+    } finally {
+      child?.kill('SIGKILL');
+    }
+  }, 30_000);
+});
+
 describe('the systemd service and timer (examples/systemd/)', () => {
   const service = unit('longbridge-token-rotate.service');
   const setting = (key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(service)?.[1] ?? '';

@@ -145,7 +145,10 @@ export async function rotate(argv: readonly string[], env: Env, io: CliIo, help:
     let outcome: RotateOutcome = 'not due';
     if (current.expiresAt - clock() <= options.windowMs) {
       if (io.signal?.aborted) throw new Interrupted();
-      // From here on Ctrl-C is not obeyed: a refresh cut short would lose the new token.
+      // From here on Ctrl-C is not obeyed: a refresh cut short would lose the new token. Said
+      // when it comes, so the user knows why the run goes on (a second one kills it: bin.ts).
+      const deferred = () => say('interrupted: finishing the refresh and saving the new token first (interrupt again to stop at once, at the risk of losing it)');
+      io.signal?.addEventListener('abort', deferred, { once: true });
       const failures: Array<{ error: unknown; phase: TokenErrorContext['phase'] }> = [];
       let refreshed = false; // by this run: the manager adopts another process's rotation instead where there is one
       const refresh = clientRefresh({
@@ -169,7 +172,7 @@ export async function rotate(argv: readonly string[], env: Env, io: CliIo, help:
         onError: (error, { phase }) => void failures.push({ error, phase }),
       });
       context.requestStarted = true;
-      const token = await manager.refreshNow();
+      const token = await manager.refreshNow().finally(() => io.signal?.removeEventListener('abort', deferred));
       secrets.push(token);
       const stored = await store.load().catch(() => undefined);
       if (stored?.token !== token) {
