@@ -258,7 +258,8 @@ export class FileTokenStore implements TokenStore {
   /**
    * Under a lock just taken where a lease was found stale or the lock folder emptied (a lease
    * broken, by this member or another one that then lost the race to take the lock; or a holder
-   * killed in its release, between moving its folder out and removing it), the fence folders
+   * killed in its release, between moving its folder out and removing it), or by a store that
+   * broke a lease or left a folder before (`#leftFolders`): the fence folders
    * that left the lock (`<file>.lock-<fence>.broken`, `.released`). A holder that died after its
    * refresh and before its save may have left the new token complete in its `next.tmp` (killed
    * while it was being fsynced: the kernel keeps what was written). Such a token, valid and
