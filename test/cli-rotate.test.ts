@@ -185,6 +185,7 @@ describe('rotate', () => {
         writeFileSync(folder, 'not a folder');
       },
       false,
+      'token',
     ],
     [
       "the file's name taken: the successor is in <file>.unsaved too (the recipes drop stdout)",
@@ -193,8 +194,9 @@ describe('rotate', () => {
         mkdirSync(join(folder, 'token.json', 'in-the-way'), { recursive: true });
       },
       true,
+      'json',
     ],
-  ])('when the file cannot take the successor (%s), stderr says where it is, exit 16', async (_case, breakSave, rescued) => {
+  ])('when the file cannot take the successor (%s), stdout has it in the --output %s asked for, stderr says where it is, exit 16', async (_case, breakSave, rescued, output) => {
     const folder = join(tmp, `stuck-${Math.random().toString(16).slice(2)}`);
     mkdirSync(folder);
     file = join(folder, 'token.json');
@@ -205,16 +207,26 @@ describe('rotate', () => {
       initialExpiresAt: Date.parse(fileJson().expiresAt),
       onRequest: () => breakSave(folder),
     });
-    const result = await rotate(['--output', 'json']);
+    const result = await rotate(['--output', output]);
     expect(result.code, result.stderr).toBe(EXIT['token-file']);
-    const live = emulator.liveTokens()[0]!.token;
-    expect(result.stdout).toBe(`${live}\n`);
+    const live = emulator.liveTokens()[0]!;
+    if (output === 'token') {
+      expect(result.stdout).toBe(`${live.token}\n`);
+    } else {
+      expect(JSON.parse(result.stdout)).toEqual({
+        outcome: 'rotated, not saved',
+        token: live.token,
+        expired_at: new Date(live.expiresAt).toISOString(),
+        token_file: file,
+        unsaved_file: `${file}.unsaved`,
+      });
+    }
     expect(result.stderr).toContain(`error: the refresh went through, but ${file} could not be written`);
-    expect(result.stderr).not.toContain(live);
+    expect(result.stderr).not.toContain(live.token);
     if (rescued) {
-      expect(await new FileTokenStore(`${file}.unsaved`).load()).toMatchObject({ token: live });
+      expect(await new FileTokenStore(`${file}.unsaved`).load()).toMatchObject({ token: live.token });
       expect(statSync(`${file}.unsaved`).mode & 0o777).toBe(0o600);
-      expect(result.stderr).toContain(`hint: the new token is in ${file}.unsaved, and the line on stdout, and nowhere else`);
+      expect(result.stderr).toContain(`hint: the new token is in ${file}.unsaved, and in the JSON on stdout, and nowhere else`);
       expect(result.stderr).toContain(`(mv ${file}.unsaved ${file})`);
     } else {
       expect(result.stderr).toContain('hint: the new token is the line on stdout, and nowhere else');

@@ -27,7 +27,9 @@ Commands:
                    token to PATH atomically before printing it. --output json (default) prints
                    {"outcome": "rotated"|"already rotated"|"not due", "token", "expired_at",
                    "token_file"} ("already rotated": another process rotated it meanwhile); --output
-                   token prints the token alone and the outcome as a line on stderr. Both exit 0. A
+                   token prints the token alone and the outcome as a line on stderr. Both exit 0.
+                   A refresh the file could not take exits 16 with "outcome": "rotated, not saved"
+                   (the token also in PATH.unsaved, "unsaved_file", when the folder can be written). A
                    file holding a raw token is converted once: give --expires-at ISO (its expiry).
                    Takes --expires-in, the host flags and --timeout-ms; the token comes only from PATH.
   A successful refresh makes the old token invalid: store the new one before anything else.

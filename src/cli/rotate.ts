@@ -25,9 +25,11 @@ export const DEFAULT_ROTATE_WINDOW = '7d';
 /**
  * What a run did: a field of `--output json`, a line on stderr with `--output token`.
  * `already rotated`: another process sharing the file rotated the token while this run waited
- * for the lock; this run sent nothing and reports the file's new token.
+ * for the lock; this run sent nothing and reports the file's new token. `rotated, not saved`:
+ * this run refreshed but the file could not take the new token (exit 16, not 0): the output is
+ * then one of the token's only copies.
  */
-export type RotateOutcome = 'rotated' | 'already rotated' | 'not due';
+export type RotateOutcome = 'rotated' | 'already rotated' | 'not due' | 'rotated, not saved';
 
 export interface RotateOptions {
   tokenFile: string;
@@ -187,13 +189,19 @@ export async function rotate(argv: readonly string[], env: Env, io: CliIo, help:
             () => true,
             () => false,
           ));
-        const printed = await written(io.stdout, `${token}\n`).then(
+        const expiry = manager.expiresAt === undefined ? undefined : new Date(manager.expiresAt).toISOString();
+        const outcome: RotateOutcome = 'rotated, not saved';
+        const text =
+          options.output === 'token'
+            ? `${token}\n`
+            : `${JSON.stringify({ outcome, token, expired_at: expiry, token_file: store.path, unsaved_file: rescued ? rescue : null }, null, 2)}\n`;
+        const printed = await written(io.stdout, text).then(
           () => true,
           () => false,
         );
         const saveError = failures.find((failure) => failure.phase === 'save')?.error;
         say(`error: the refresh went through, but ${store.path} could not be written${saveError instanceof Error ? ` (${saveError.message})` : ''}`);
-        const copies = [rescued && `in ${rescue}`, printed && 'the line on stdout'].filter(Boolean).join(', and ');
+        const copies = [rescued && `in ${rescue}`, printed && (options.output === 'token' ? 'the line on stdout' : 'in the JSON on stdout')].filter(Boolean).join(', and ');
         say(
           copies
             ? `hint: the new token is ${copies}, and nowhere else: once the cause is fixed, put it into the token file${rescued ? ` (mv ${rescue} ${store.path})` : ' by hand'} now; the old token no longer works`
