@@ -13,8 +13,8 @@ import { build } from 'esbuild';
  * the bytes are). These budgets are the measured sizes plus a small margin, so growth fails CI.
  */
 const BUDGETS = {
-  'whole client entry (all exports)': { code: "export * from './dist/index.js';", budget: 13_920 },
-  'TokenManager alone (tree-shaken)': { code: "export { TokenManager } from './dist/index.js';", budget: 5_240 },
+  'whole client entry (all exports)': { code: "export * from './dist/index.js';", budget: 14_000 },
+  'TokenManager alone (tree-shaken)': { code: "export { TokenManager } from './dist/index.js';", budget: 5_320 },
   'createTokenClient alone (tree-shaken)': { code: "export { createTokenClient } from './dist/index.js';", budget: 9_600 },
   'openapi-fetch alone': { code: "export { default } from 'openapi-fetch';", budget: Infinity },
 };

@@ -28,7 +28,7 @@ describe('clientRefresh', () => {
     expect(request.headers.authorization).toBe('OLD-TOKEN');
     expect(request.headers['x-api-signature']).toMatch(/Signature=[0-9a-f]{64}$/);
     expect(new URL(request.url, server.url).searchParams.get('expired_at')).toBe(new Date(NOW + 90 * DAY).toISOString());
-    expect(await store.load()).toEqual({ token: successEnvelope.data.token, expiresAt: Date.parse(successEnvelope.data.expired_at) });
+    expect(await store.load()).toEqual({ token: successEnvelope.data.token, expiresAt: Date.parse(successEnvelope.data.expired_at), issuedAt: NOW });
   });
 
   it('uses the seed’s POST form when given an aaid', async () => {

@@ -48,6 +48,17 @@ describe('FileTokenStore', () => {
     expect(await tempsIn(dir)).toEqual([]);
   });
 
+  it('keeps issuedAt (ISO) when the token has one; a file without it, or with one that is not a date-time, loads without it', async () => {
+    const store = new FileTokenStore(file);
+    const ISSUED = Date.parse('2098-10-03T00:00:00.000Z');
+    await store.save({ token: SECRET, expiresAt: EXPIRES, issuedAt: ISSUED });
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ version: 1, token: SECRET, expiresAt: '2099-01-01T00:00:00.000Z', issuedAt: '2098-10-03T00:00:00.000Z' });
+    expect(await store.load()).toEqual({ token: SECRET, expiresAt: EXPIRES, issuedAt: ISSUED });
+    await writeFile(file, JSON.stringify({ version: 1, token: SECRET, expiresAt: '2099-01-01T00:00:00.000Z', issuedAt: 'last Tuesday' }));
+    expect(await store.load()).toEqual({ token: SECRET, expiresAt: EXPIRES });
+    await expect(store.save({ token: SECRET, expiresAt: EXPIRES, issuedAt: Number.NaN })).rejects.toMatchObject({ name: 'InvalidInputError', field: 'token.issuedAt' });
+  });
+
   it('replaces a world-readable file with a 0600 one', async () => {
     const store = new FileTokenStore(file);
     await store.save({ token: 'old-token', expiresAt: EXPIRES });

@@ -99,6 +99,21 @@ describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
     expect(await s.load()).toEqual(A);
   });
 
+  it('keeps issuedAt in the hash (the save message too: see below); a save without one removes the field, so it never stays from the token replaced', async () => {
+    const s = await store();
+    const redis = clients.at(-1)!;
+    const issued = { ...B, issuedAt: Date.parse('2098-10-03T00:00:00.000Z') };
+    await s.save(issued);
+    expect(await redis.hGet(key, 'issuedAt')).toBe('2098-10-03T00:00:00.000Z');
+    expect(await s.load()).toEqual(issued);
+    const lock = (await s.lock(60_000))!;
+    expect(await lock.load!()).toEqual(issued);
+    expect(await lock.saveIf(B.token, C)).toBe('saved');
+    await lock.release();
+    expect(Number(await redis.hExists(key, 'issuedAt'))).toBe(0);
+    expect(await s.load()).toEqual(C);
+  });
+
   it('lock: SET NX PX with a 32-hex fence; one holder; renew extends it; release frees only its own lock', async () => {
     const one = await store();
     const two = await store();
@@ -199,14 +214,21 @@ describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
     await subscribed(waiter.channel, 2);
     const saved = waiter.waitForChange(A.token, { timeoutMs: 60_000 });
     await subscribed(waiter.channel, 3);
-    expect(await holder.saveIf(A.token, B)).toBe('saved');
+    const issued = { ...B, issuedAt: Date.parse('2098-10-03T00:00:00.000Z') };
+    expect(await holder.saveIf(A.token, issued)).toBe('saved');
     // Each wait bounded, so that a lost message fails here, naming the wait, not at the test's timeout.
     expect(await endsWithin(saved), "the save's message ended the wait").toBe(true);
-    expect(await saved).toEqual(B);
+    expect(await saved).toEqual(issued);
     // The documented message of a save (and of the unconditional save above).
-    const documented = (record: typeof A) => ({ event: 'saved', version: '1', token: record.token, expiresAt: new Date(record.expiresAt).toISOString() });
+    const documented = (record: { token: string; expiresAt: number; issuedAt?: number }) => ({
+      event: 'saved',
+      version: '1',
+      token: record.token,
+      expiresAt: new Date(record.expiresAt).toISOString(),
+      ...(record.issuedAt === undefined ? {} : { issuedAt: new Date(record.issuedAt).toISOString() }),
+    });
     await expect.poll(() => messages).toHaveLength(2);
-    expect(messages.map((m) => JSON.parse(m))).toEqual([documented(A), documented(B)]);
+    expect(messages.map((m) => JSON.parse(m))).toEqual([documented(A), documented(issued)]);
     looksSee = B.token;
     const released = waiter.waitForChange(B.token, { timeoutMs: 60_000 });
     await subscribed(waiter.channel);

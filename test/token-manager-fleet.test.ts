@@ -343,6 +343,30 @@ describe('a fleet on one coordinating store', () => {
     expect(order).toEqual(['served', 'durable']);
   });
 
+  it('a token living less than twice the window: a restarted member refreshes at the same point as the others (half its life from issuedAt), not at once', async () => {
+    let now = Date.parse('2027-01-01T00:00:00Z');
+    const clock = () => now;
+    const server = new FakeServer();
+    // Each new token lives 1 day, inside the default 7-day window from the moment it arrives.
+    const refresh = async (current: CurrentToken) => ({ ...(await server.refresh(current)), expiresAt: now + DAY });
+    const store = new FleetStore({ token: FIRST, expiresAt: now + DAY / 4 });
+    const running = new TokenManager({ store, refresh, now: clock });
+    await running.getToken(); // the rotation
+    const rotatedAt = now;
+    expect(store.record).toEqual({ token: server.live, expiresAt: rotatedAt + DAY, issuedAt: rotatedAt });
+    now += DAY / 4; // a deploy restarts a member
+    const restarted = new TokenManager({ store, refresh, now: clock });
+    expect(await restarted.getToken()).toBe(server.live);
+    expect(server.calls).toHaveLength(1); // no second rotation, which would kill the token `running` serves
+    expect(restarted.refreshAt).toBe(rotatedAt + DAY / 2);
+    expect(running.refreshAt).toBe(rotatedAt + DAY / 2);
+    now = rotatedAt + DAY / 2; // half its life: one of them rotates, the other takes the successor
+    await Promise.all([running.getToken(), restarted.getToken()]);
+    expect(server.calls).toHaveLength(2);
+    expect(await running.getToken()).toBe(server.live);
+    expect(await restarted.getToken()).toBe(server.live);
+  });
+
   it('the lock is renewed while a slow refresh runs, so a live holder keeps it past its TTL', async () => {
     const server = new FakeServer();
     server.latencyMs = 450; // longer than the TTL (which a real deadline never is), shorter than twice it

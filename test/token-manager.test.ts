@@ -177,7 +177,7 @@ describe('getToken(): within the refresh window', () => {
     clock.t = T0 + 30 * DAY - DEFAULT_REFRESH_WINDOW_MS; // the window starts
     expect(await manager.getToken()).toBe(NEW);
     expect(calls).toEqual([{ token: OLD, expiresAt: T0 + 30 * DAY }]);
-    expect(store.saves).toEqual([{ token: NEW, expiresAt: clock.t + 90 * DAY }]);
+    expect(store.saves).toEqual([{ token: NEW, expiresAt: clock.t + 90 * DAY, issuedAt: clock.t }]); // issuedAt: when it came back
     expect(refreshed).toEqual([clock.t + 90 * DAY]);
     expect(manager.expiresAt).toBe(clock.t + 90 * DAY);
     expect(await manager.getToken()).toBe(NEW);

@@ -60,11 +60,12 @@ export interface FileTokenStoreOptions {
  * processes of one machine that share the file refresh once per rotation:
  *
  * ```json
- * {"version":1,"token":"…","expiresAt":"2026-05-01T12:00:00.000Z"}
+ * {"version":1,"token":"…","expiresAt":"2026-05-01T12:00:00.000Z","issuedAt":"2026-02-01T12:00:00.000Z"}
  * ```
  *
- * `expiresAt` is an ISO 8601 UTC string in the file (readable by people) and ms since the
- * epoch in the API.
+ * `expiresAt` and `issuedAt` are ISO 8601 UTC strings in the file (readable by people) and ms
+ * since the epoch in the API. `issuedAt` (optional, see `StoredToken`) is left out when the
+ * token saved has none, and ignored when missing or unreadable.
  *
  * `save` is atomic: it writes a temp file in the same directory (`<name>.<pid>.<random>.tmp`,
  * mode 0600), fsyncs it, renames it over the file and fsyncs the directory. A crash at any
@@ -507,6 +508,7 @@ export class FileTokenStore implements TokenStore {
       version: FORMAT_VERSION,
       token: record.token,
       expiresAt: new Date(record.expiresAt).toISOString(),
+      ...(record.issuedAt === undefined ? {} : { issuedAt: new Date(record.issuedAt).toISOString() }),
     })}\n`;
   }
 
@@ -526,12 +528,14 @@ export class FileTokenStore implements TokenStore {
       throw corrupt('is not valid JSON (truncated or corrupt)');
     }
     if (typeof data !== 'object' || data === null || Array.isArray(data)) throw corrupt('does not hold a JSON object');
-    const { version, token, expiresAt } = data as Record<string, unknown>;
+    const { version, token, expiresAt, issuedAt } = data as Record<string, unknown>;
     if (version !== FORMAT_VERSION) throw corrupt(`has an unknown format version (expected ${FORMAT_VERSION})`);
     if (!isCredential(token)) throw corrupt('has no valid "token"');
     const ms = typeof expiresAt === 'string' ? toEpochMs(expiresAt) : Number.NaN;
     if (Number.isNaN(ms)) throw corrupt('has no valid "expiresAt" (an ISO 8601 date-time)');
-    return { token, expiresAt: ms };
+    // Advisory (see StoredToken): a missing or unreadable one is left out, not an error.
+    const issued = typeof issuedAt === 'string' ? toEpochMs(issuedAt) : Number.NaN;
+    return Number.isNaN(issued) ? { token, expiresAt: ms } : { token, expiresAt: ms, issuedAt: issued };
   }
 
   async #write(text: string): Promise<void> {

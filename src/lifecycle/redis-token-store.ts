@@ -57,6 +57,11 @@ export interface RedisTokenStoreOptions {
 export const DEFAULT_REDIS_KEY = 'longbridge-token';
 const FORMAT_VERSION = '1';
 
+// The record's write, in both save scripts: an \`issuedAt\` of '' (none) removes the one of the
+// token replaced, which would otherwise be read as this token's.
+const WRITE = (token: string, expiresAt: string, issuedAt: string) => `
+redis.call('HSET', KEYS[1], 'version', '${FORMAT_VERSION}', 'token', ${token}, 'expiresAt', ${expiresAt})
+if ${issuedAt} == '' then redis.call('HDEL', KEYS[1], 'issuedAt') else redis.call('HSET', KEYS[1], 'issuedAt', ${issuedAt}) end`;
 // Compare-and-set: the lock must still hold this fence and the hash the expected token
 // ('' = none), checked and written in one atomic script.
 const SAVE_IF = `
@@ -64,18 +69,18 @@ if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 'lost' end
 local current = redis.call('HGET', KEYS[1], 'token')
 if current == false then current = '' end
 if current ~= ARGV[2] then return 'changed' end
-redis.call('HSET', KEYS[1], 'version', '${FORMAT_VERSION}', 'token', ARGV[3], 'expiresAt', ARGV[4])
-redis.call('PUBLISH', ARGV[5], ARGV[6])
+${WRITE('ARGV[3]', 'ARGV[4]', 'ARGV[5]')}
+redis.call('PUBLISH', ARGV[6], ARGV[7])
 return 'saved'`;
 const SAVE = `
-redis.call('HSET', KEYS[1], 'version', '${FORMAT_VERSION}', 'token', ARGV[1], 'expiresAt', ARGV[2])
-redis.call('PUBLISH', ARGV[3], ARGV[4])
+${WRITE('ARGV[1]', 'ARGV[2]', 'ARGV[3]')}
+redis.call('PUBLISH', ARGV[4], ARGV[5])
 return 'saved'`;
 // Reads the hash and takes the lock in one step: the read is the holder's read under the lock,
 // returned only when the lock was taken. The read comes first, so a hash that cannot be read
 // (a key of another type) fails the script before it takes the lock.
 const LOCK = `
-local read = redis.call('HMGET', KEYS[1], 'version', 'token', 'expiresAt')
+local read = redis.call('HMGET', KEYS[1], 'version', 'token', 'expiresAt', 'issuedAt')
 if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
 return read`;
 const RENEW = `
@@ -95,7 +100,9 @@ return 0`;
  *
  * The format, for members written in other languages:
  *
- * - `<key>`: a hash `{ version: "1", token, expiresAt: ISO 8601 UTC }`;
+ * - `<key>`: a hash `{ version: "1", token, expiresAt: ISO 8601 UTC, issuedAt?: ISO 8601 UTC }`
+ *   (`issuedAt`: see `StoredToken`; a save without one removes the field, so it never stays
+ *   behind from the token replaced);
  * - `<key>:lock`: the lock, `SET <key>:lock <fence> NX PX <ttlMs>`; the fence is 32 random
  *   hex digits; renew with `PEXPIRE` only while `GET` still returns your fence (one script);
  *   release with `DEL` only while it does (one script). This store takes it and reads the hash
@@ -104,7 +111,7 @@ return 0`;
  *   hash's `token` is still the one you read under the lock;
  * - `<key>:events`: every save and release is PUBLISHed there, so waiting members wake at once
  *   (a member may keep one connection SUBSCRIBEd to it for good, as this store does). A save's
- *   message is the record it wrote, `{"event":"saved","version":"1","token","expiresAt"}`, so a
+ *   message is the record it wrote, `{"event":"saved","version":"1","token","expiresAt","issuedAt"?}`, so a
  *   waiter takes it without reading the hash; a release's is `released`. Any message may be
  *   taken as a wake-up only. The channel thus carries the token as the hash does: where Redis
  *   ACLs restrict channels (`&pattern`), grant it only to those who may read the key.
@@ -146,7 +153,7 @@ export class RedisTokenStore implements TokenStore {
   async load(): Promise<StoredToken | undefined> {
     const mark = markOf(this.#client, this.channel); // before the read: a save after it is heard after this
     this.#lastRead.forget();
-    const stored = this.#parse(await this.#command('read-failed', 'read', ['HMGET', this.key, 'version', 'token', 'expiresAt']));
+    const stored = this.#parse(await this.#command('read-failed', 'read', ['HMGET', this.key, 'version', 'token', 'expiresAt', 'issuedAt']));
     this.#lastRead.record(stored?.token, mark);
     return stored;
   }
@@ -154,8 +161,8 @@ export class RedisTokenStore implements TokenStore {
   /** The record a save's message carries, checked as the hash is; undefined for a release or any other message (the waiter reads the hash). */
   #carried(text: string): StoredToken | undefined {
     try {
-      const { event, version, token, expiresAt } = JSON.parse(text) as Record<string, unknown>;
-      return event === 'saved' ? this.#parse([version, token, expiresAt]) : undefined;
+      const { event, version, token, expiresAt, issuedAt } = JSON.parse(text) as Record<string, unknown>;
+      return event === 'saved' ? this.#parse([version, token, expiresAt, issuedAt]) : undefined;
     } catch {
       return undefined; // not JSON (`released`), or not a valid record
     }
@@ -163,7 +170,7 @@ export class RedisTokenStore implements TokenStore {
 
   /** The hash's fields (an HMGET reply) as a StoredToken; TokenStoreError 'corrupt' naming the place, never the token. */
   #parse(reply: unknown): StoredToken | undefined {
-    const [version, token, expiresAt] = Array.isArray(reply) ? (reply as unknown[]) : [];
+    const [version, token, expiresAt, issuedAt] = Array.isArray(reply) ? (reply as unknown[]) : [];
     if (version == null && token == null && expiresAt == null) return undefined;
     const corrupt = (what: string) =>
       new TokenStoreError('corrupt', `the ${this.place} ${what}; restore it or delete it and start from a new token (its content is not shown: it holds a token)`, {
@@ -173,12 +180,14 @@ export class RedisTokenStore implements TokenStore {
     if (!isCredential(token)) throw corrupt('has no valid "token"');
     const ms = typeof expiresAt === 'string' ? toEpochMs(expiresAt) : Number.NaN;
     if (Number.isNaN(ms)) throw corrupt('has no valid "expiresAt" (an ISO 8601 date-time)');
-    return { token, expiresAt: ms };
+    // Advisory (see StoredToken): a missing or unreadable one is left out, not an error.
+    const issued = typeof issuedAt === 'string' ? toEpochMs(issuedAt) : Number.NaN;
+    return Number.isNaN(issued) ? { token, expiresAt: ms } : { token, expiresAt: ms, issuedAt: issued };
   }
 
   async save(token: StoredToken): Promise<void> {
     const record = checkStoredToken(token);
-    await this.#command('write-failed', 'save', ['EVAL', SAVE, '1', this.key, record.token, iso(record), this.channel, savedMessage(record)], [record.token]);
+    await this.#command('write-failed', 'save', ['EVAL', SAVE, '1', this.key, record.token, iso(record.expiresAt), issued(record), this.channel, savedMessage(record)], [record.token]);
   }
 
   async lock(ttlMs: number): Promise<TokenStoreLock | undefined> {
@@ -201,7 +210,7 @@ export class RedisTokenStore implements TokenStore {
       renew: async () => Number(await this.#command('lock-failed', 'renew', ['EVAL', RENEW, '1', this.lockKey, fence, String(ttlMs)])) === 1,
       saveIf: async (expected, next) => {
         const record = checkStoredToken(next);
-        const args = ['EVAL', SAVE_IF, '2', this.key, this.lockKey, fence, expected ?? '', record.token, iso(record), this.channel, savedMessage(record)];
+        const args = ['EVAL', SAVE_IF, '2', this.key, this.lockKey, fence, expected ?? '', record.token, iso(record.expiresAt), issued(record), this.channel, savedMessage(record)];
         const result = String(await this.#command('write-failed', 'save', args, [record.token, expected]));
         if (result === 'saved' || result === 'changed' || result === 'lost') return result as SaveIfResult;
         throw new TokenStoreError('write-failed', `cannot save to the ${this.place}: unexpected reply from the script`, { path: this.place });
@@ -278,11 +287,17 @@ export class RedisTokenStore implements TokenStore {
 
 /** What a save PUBLISHes: the record it wrote, as JSON, so a waiting member need not read it. */
 function savedMessage(record: StoredToken): string {
-  return JSON.stringify({ event: 'saved', version: FORMAT_VERSION, token: record.token, expiresAt: iso(record) });
+  const message = { event: 'saved', version: FORMAT_VERSION, token: record.token, expiresAt: iso(record.expiresAt) };
+  return JSON.stringify(record.issuedAt === undefined ? message : { ...message, issuedAt: iso(record.issuedAt) });
 }
 
-function iso(record: StoredToken): string {
-  return new Date(record.expiresAt).toISOString();
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** The record's `issuedAt` as the save scripts take it: '' for none. */
+function issued(record: StoredToken): string {
+  return record.issuedAt === undefined ? '' : iso(record.issuedAt);
 }
 
 function randomFence(): string {

@@ -657,8 +657,12 @@ export class TokenManager {
     this.#expiresAt = token.expiresAt;
     this.#cached = Promise.resolve(token.token);
     let refreshAt = token.expiresAt - this.#windowMs;
-    // A new token is never refreshed before half its remaining life has passed.
-    if (replaced) refreshAt = Math.max(refreshAt, now + (token.expiresAt - now) / 2);
+    // A new token is never refreshed before half its life has passed, counted from when it was
+    // issued: from `issuedAt` where the store kept it, so that every member, a restarted one
+    // too, has the same point (one from a clock ahead of ours counts from now); else, for a
+    // token that replaced ours, from now.
+    const issuedAt = token.issuedAt === undefined ? (replaced ? now : undefined) : Math.min(token.issuedAt, now);
+    if (issuedAt !== undefined) refreshAt = Math.max(refreshAt, issuedAt + (token.expiresAt - issuedAt) / 2);
     this.#freshUntil = Math.min(refreshAt, token.expiresAt);
   }
 
@@ -725,7 +729,7 @@ export function checkRefreshResult(result: unknown, now: number): StoredToken {
       `\`expiresAt\` ${new Date(ms).toISOString()} is not after now (${isoOrRaw(now)})${hint}`,
     );
   }
-  return { token, expiresAt: ms };
+  return { token, expiresAt: ms, issuedAt: now };
 }
 
 function checkInitial(value: unknown): StoredToken {
@@ -763,14 +767,16 @@ function carriedRead(carried: unknown, seen: StoredToken | undefined): StoreRead
 
 function checkLoaded(value: unknown): StoredToken | undefined {
   if (value === undefined || value === null) return undefined;
-  const { token, expiresAt } = (typeof value === 'object' ? value : {}) as Record<string, unknown>;
+  const { token, expiresAt, issuedAt } = (typeof value === 'object' ? value : {}) as Record<string, unknown>;
   if (!isCredential(token) || !isEpochMs(expiresAt)) {
     throw new TokenStoreError(
       'invalid-record',
       "the token store's load() must resolve with { token: non-empty string, expiresAt: ms since the epoch } or undefined",
     );
   }
-  return { token, expiresAt: Math.floor(expiresAt) };
+  const record = { token, expiresAt: Math.floor(expiresAt) };
+  // `issuedAt` is advisory (see StoredToken): one that is not a time is dropped, not an error.
+  return isEpochMs(issuedAt) ? { ...record, issuedAt: Math.floor(issuedAt) } : record;
 }
 
 function checkStore(value: unknown): TokenStore | undefined {

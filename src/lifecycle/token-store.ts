@@ -9,6 +9,12 @@ import { isEpochMs } from '../instant.js';
 export interface StoredToken {
   readonly token: string;
   readonly expiresAt: number;
+  /**
+   * When the member that refreshed it got it (ms since the epoch), stamped by `TokenManager`.
+   * Optional: with it, every member, a restarted one too, agrees when a token that lives less
+   * than twice `refreshWindowMs` is due (half its life); a store should keep it with the token.
+   */
+  readonly issuedAt?: number;
 }
 
 /**
@@ -108,7 +114,12 @@ export function checkStoredToken(value: unknown, field = 'token'): StoredToken {
   if (!isEpochMs(expiresAt)) {
     throw new InvalidInputError(`${field}.expiresAt`, 'must be a finite number of milliseconds since the epoch');
   }
-  return { token, expiresAt: Math.floor(expiresAt) };
+  const { issuedAt } = value as Record<string, unknown>;
+  if (issuedAt === undefined) return { token, expiresAt: Math.floor(expiresAt) };
+  if (!isEpochMs(issuedAt)) {
+    throw new InvalidInputError(`${field}.issuedAt`, 'must be a finite number of milliseconds since the epoch, or left out');
+  }
+  return { token, expiresAt: Math.floor(expiresAt), issuedAt: Math.floor(issuedAt) };
 }
 
 /**
@@ -117,23 +128,18 @@ export function checkStoredToken(value: unknown, field = 'token'): StoredToken {
  * refreshed token across restarts.
  */
 export class MemoryTokenStore implements TokenStore {
-  #token: string | undefined;
-  #expiresAt = 0;
+  /** Private: never shown by `util.inspect` or JSON. */
+  #record: StoredToken | undefined;
 
   constructor(initial?: StoredToken) {
-    if (initial !== undefined) this.#set(checkStoredToken(initial, 'initial'));
+    if (initial !== undefined) this.#record = checkStoredToken(initial, 'initial');
   }
 
   async load(): Promise<StoredToken | undefined> {
-    return this.#token === undefined ? undefined : { token: this.#token, expiresAt: this.#expiresAt };
+    return this.#record && { ...this.#record };
   }
 
   async save(token: StoredToken): Promise<void> {
-    this.#set(checkStoredToken(token));
-  }
-
-  #set(token: StoredToken): void {
-    this.#token = token.token;
-    this.#expiresAt = token.expiresAt;
+    this.#record = checkStoredToken(token);
   }
 }
