@@ -68,7 +68,7 @@ describe('FileTokenStore', () => {
     expect(await store.load()).toEqual({ token: SECRET, expiresAt: EXPIRES + 1 });
   });
 
-  it.skipIf(process.getuid?.() !== 0)('run as root, a save keeps the owner and group of the file it replaces (a rotation by root must not take the file from the user whose process reads it), through the lock too', async () => {
+  it.skipIf(process.getuid?.() !== 0)('run as root, a save keeps the owner and group of the file it replaces (a rotation by root must not take the file from the user whose process reads it), through the lock too; a new file takes its folder\'s', async () => {
     const store = new FileTokenStore(file);
     await store.save({ token: 'old-token', expiresAt: EXPIRES });
     await chown(file, 1234, 2345);
@@ -79,6 +79,11 @@ describe('FileTokenStore', () => {
     expect(await lock.saveIf(SECRET, { token: 'next-token', expiresAt: EXPIRES + 2 })).toBe('saved');
     await lock.release();
     expect(await stat(file)).toMatchObject({ uid: 1234, gid: 2345 });
+    // A new file (rotate's <file>.unsaved rescue copy, a first save) gets its folder's owner and group.
+    await mkdir(join(dir, 'bobs'), { mode: 0o700 });
+    await chown(join(dir, 'bobs'), 1234, 2345);
+    await new FileTokenStore(join(dir, 'bobs', 'token.json.unsaved')).save({ token: SECRET, expiresAt: EXPIRES });
+    expect(await stat(join(dir, 'bobs', 'token.json.unsaved'))).toMatchObject({ uid: 1234, gid: 2345 });
   });
 
   it('follows a symbolic link: the link stays, its target gets the new token, and members given either name share one lock', async () => {

@@ -625,17 +625,28 @@ function followLinks(path: string): string {
 }
 
 /**
- * Run as root, the new file gets the owner and group of the file it replaces: a rotation run by
- * root (its cron, a service without `User=`) must not take the token file from the user whose
- * process reads it. Any other user can only create files of its own. Best effort.
+ * Run as root, the new file gets the owner and group of the file it replaces, or of its folder
+ * when there is no such file yet (CLI rotate's `<file>.unsaved` rescue copy, a first save): a
+ * rotation run by root (its cron, a service without `User=`) must not take the token from the
+ * user whose process reads it, nor leave that user a copy it cannot read. Any other user can
+ * only create files of its own. Best effort.
  */
 function keepOwner(fd: number, target: string): void {
   if (process.getuid?.() !== 0) return;
+  let owner: { uid: number; gid: number };
   try {
-    const { uid, gid } = statSync(target);
-    if (uid !== 0 || gid !== 0) fchownSync(fd, uid, gid);
+    owner = statSync(target);
   } catch {
-    // no file yet, or a file system without owners
+    try {
+      owner = statSync(dirname(target));
+    } catch {
+      return; // a file system without owners, or nothing to go by
+    }
+  }
+  try {
+    if (owner.uid !== 0 || owner.gid !== 0) fchownSync(fd, owner.uid, owner.gid);
+  } catch {
+    // a file system without owners
   }
 }
 
