@@ -665,6 +665,32 @@ describe('coordination is the default; opting out is explicit', () => {
     manager.close();
   });
 
+  it('one save retry at a time: a rotation that fails the save again while a retry waits replaces that retry (the back-off doubles once, not twice)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const server = new FakeServer();
+      const store = new FleetStore();
+      let saves = 0;
+      store.save = async () => {
+        saves++;
+        throw new TokenStoreError('write-failed', 'cannot save the token file /x: ENOSPC', { path: '/x' });
+      };
+      const { manager } = member(store, server, { coordinate: false, backoff: { initialMs: 1_000, maxMs: 60_000 } });
+      const token = await manager.getToken(); // refreshed; its save fails: a retry in 1 s
+      expect(saves).toBe(1);
+      await manager.invalidate(token); // rejected elsewhere: a rotation now, which tries the save (fails): the next retry in 2 s
+      expect(saves).toBe(2);
+      await vi.advanceTimersByTimeAsync(1_500);
+      expect(saves).toBe(2); // the 1 s retry was replaced
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(saves).toBe(3);
+      expect(server.calls).toHaveLength(1); // never refreshed again for it
+      manager.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('outside the window getToken() reads nothing: no store read, no lock (the hot path is one comparison)', async () => {
     const store = new FleetStore();
     const { manager } = member(store, new FakeServer(), { initial: { token: FIRST, expiresAt: Date.now() + 60 * DAY } });

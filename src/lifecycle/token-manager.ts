@@ -206,6 +206,8 @@ export class TokenManager {
   #closed = false;
   /** Delay before the next try to save an unsaved token; doubles per failure. */
   #saveRetryMs = 0;
+  /** That try's timer: one at a time. */
+  #saveRetry: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: TokenManagerOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -554,10 +556,12 @@ export class TokenManager {
   /** After a failed save: try again on the back-off schedule, in the background. */
   #retryUnsavedLater(): void {
     this.#saveRetryMs = this.#saveRetryMs === 0 ? this.#backoffInitialMs : Math.min(this.#saveRetryMs * 2, this.#backoffMaxMs);
-    const timer = setTimeout(() => {
+    // A try that failed while an earlier one was still scheduled (a caller's rotation) replaces it.
+    clearTimeout(this.#saveRetry);
+    this.#saveRetry = setTimeout(() => {
       if (this.#unsaved !== undefined) void this.#join().done;
     }, this.#saveRetryMs);
-    (timer as { unref?: () => void }).unref?.();
+    (this.#saveRetry as { unref?: () => void }).unref?.();
   }
 
   /** Renews the lock every third of its TTL; returns the function that stops it. */
