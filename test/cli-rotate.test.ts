@@ -1,10 +1,11 @@
 // `longbridge-token rotate`: main() in-process against the emulator (src/emulator/), which
 // kills a token once it has been refreshed, so a second refresh from the same token fails.
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/cli/exit-codes.js';
+import { giveOwnerOf } from '../src/cli/rotate.js';
 import { main, type Writer } from '../src/cli/main.js';
 import { startEmulator, type Emulator } from '../src/emulator/emulator.js';
 import { FileTokenStore } from '../src/lifecycle/file-token-store.js';
@@ -180,23 +181,23 @@ describe('rotate', () => {
   it.each([
     [
       'the folder gone: the successor is only on stdout',
+      'json',
       (folder: string) => {
         renameSync(folder, `${folder}.moved`);
         writeFileSync(folder, 'not a folder');
       },
       false,
-      'token',
     ],
     [
       "the file's name taken: the successor is in <file>.unsaved too (the recipes drop stdout)",
+      'token',
       (folder: string) => {
         renameSync(join(folder, 'token.json'), join(folder, 'token.json.old'));
         mkdirSync(join(folder, 'token.json', 'in-the-way'), { recursive: true });
       },
       true,
-      'json',
     ],
-  ])('when the file cannot take the successor (%s), stdout has it in the --output %s asked for, stderr says where it is, exit 16', async (_case, breakSave, rescued, output) => {
+  ])('when the file cannot take the successor (%s), stdout has it as --output %s asks, stderr says where it is, exit 16', async (_case, output, breakSave, rescued) => {
     const folder = join(tmp, `stuck-${Math.random().toString(16).slice(2)}`);
     mkdirSync(folder);
     file = join(folder, 'token.json');
@@ -218,19 +219,38 @@ describe('rotate', () => {
         token: live.token,
         expired_at: new Date(live.expiresAt).toISOString(),
         token_file: file,
-        unsaved_file: `${file}.unsaved`,
+        unsaved_file: rescued ? `${file}.unsaved` : null,
       });
     }
     expect(result.stderr).toContain(`error: the refresh went through, but ${file} could not be written`);
     expect(result.stderr).not.toContain(live.token);
+    const stdoutCopy = output === 'token' ? 'the line on stdout' : 'in the JSON on stdout';
     if (rescued) {
-      expect(await new FileTokenStore(`${file}.unsaved`).load()).toMatchObject({ token: live.token });
+      // With when it was issued: moved over the token file, it keeps the fleet's refresh point.
+      expect(await new FileTokenStore(`${file}.unsaved`).load()).toEqual({ token: live.token, expiresAt: live.expiresAt, issuedAt: expect.any(Number) });
       expect(statSync(`${file}.unsaved`).mode & 0o777).toBe(0o600);
-      expect(result.stderr).toContain(`hint: the new token is in ${file}.unsaved, and in the JSON on stdout, and nowhere else`);
+      expect(result.stderr).toContain(`hint: the new token is in ${file}.unsaved, and ${stdoutCopy}, and nowhere else`);
       expect(result.stderr).toContain(`(mv ${file}.unsaved ${file})`);
     } else {
-      expect(result.stderr).toContain('hint: the new token is the line on stdout, and nowhere else');
+      expect(result.stderr).toContain(`hint: the new token is ${stdoutCopy}, and nowhere else`);
     }
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('run as root, the rescue copy gets the token file\'s owner and group (the user whose bot reads the file), and a link put in its place is not followed', () => {
+    const folder = mkdtempSync(join(tmp, 'owners-'));
+    const tokenFile = join(folder, 'token.json');
+    writeFileSync(tokenFile, '{}', { mode: 0o600 });
+    chownSync(tokenFile, 1234, 2345);
+    writeFileSync(`${tokenFile}.unsaved`, '{}', { mode: 0o600 });
+    giveOwnerOf(tokenFile, `${tokenFile}.unsaved`);
+    expect(statSync(`${tokenFile}.unsaved`)).toMatchObject({ uid: 1234, gid: 2345 });
+    const victim = join(folder, 'not-yours');
+    writeFileSync(victim, '');
+    rmSync(`${tokenFile}.unsaved`);
+    symlinkSync(victim, `${tokenFile}.unsaved`);
+    giveOwnerOf(tokenFile, `${tokenFile}.unsaved`);
+    expect(statSync(victim)).toMatchObject({ uid: 0, gid: 0 });
+    expect(lstatSync(`${tokenFile}.unsaved`)).toMatchObject({ uid: 1234, gid: 2345 });
   });
 
   it('stdout that cannot take the token after a rotation (EPIPE): exit 15, and nothing is lost: the token file holds the new token', async () => {

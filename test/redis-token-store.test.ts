@@ -99,18 +99,31 @@ describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
     expect(await s.load()).toEqual(A);
   });
 
-  it('keeps issuedAt in the hash (the save message too: see below); a save without one removes the field, so it never stays from the token replaced', async () => {
+  it('keeps issuedAt in the hash with issuedFor, the expiresAt it belongs to (the save message too: see below); one left by a writer that does not know them is ignored; a save without one removes both', async () => {
     const s = await store();
     const redis = clients.at(-1)!;
     const issued = { ...B, issuedAt: Date.parse('2098-10-03T00:00:00.000Z') };
     await s.save(issued);
-    expect(await redis.hGet(key, 'issuedAt')).toBe('2098-10-03T00:00:00.000Z');
+    expect({ ...(await redis.hGetAll(key)) }).toEqual({
+      version: '1',
+      token: B.token,
+      expiresAt: new Date(B.expiresAt).toISOString(),
+      issuedAt: '2098-10-03T00:00:00.000Z',
+      issuedFor: new Date(B.expiresAt).toISOString(),
+    });
     expect(await s.load()).toEqual(issued);
     const lock = (await s.lock(60_000))!;
     expect(await lock.load!()).toEqual(issued);
-    expect(await lock.saveIf(B.token, C)).toBe('saved');
+    // A 0.2.0 member's save: the token and its expiry only. The issuedAt left is not this token's.
+    await redis.hSet(key, { token: C.token, expiresAt: new Date(C.expiresAt).toISOString() });
+    expect(await s.load()).toEqual(C);
+    await redis.hSet(key, { token: B.token, expiresAt: new Date(B.expiresAt).toISOString() });
+    expect(await lock.saveIf(B.token, C)).toBe('saved'); // without issuedAt (SAVE_IF)
     await lock.release();
-    expect(Number(await redis.hExists(key, 'issuedAt'))).toBe(0);
+    expect(await redis.hmGet(key, ['issuedAt', 'issuedFor'])).toEqual([null, null]);
+    await s.save(issued);
+    await s.save(C); // without issuedAt (SAVE)
+    expect(await redis.hmGet(key, ['issuedAt', 'issuedFor'])).toEqual([null, null]);
     expect(await s.load()).toEqual(C);
   });
 

@@ -173,7 +173,8 @@ describe('a fleet on one coordinating store', () => {
     for (let rotation = 1; rotation <= 3; rotation++) {
       server.latencyMs = 1 + Math.floor(Math.random() * 5);
       const from = server.live;
-      if (store.record) store.record = { ...store.record, expiresAt: Date.now() + DAY }; // time has passed: inside the window again
+      // Time has passed: inside the window again, and past half the token's life (issued 89 days ago).
+      if (store.record) store.record = { ...store.record, expiresAt: Date.now() + DAY, issuedAt: Date.now() - 89 * DAY };
       const fleet = Array.from({ length: 25 }, () => member(store, server, { initial: { token: from, expiresAt: Date.now() + DAY } }));
       const tokens = await Promise.all(fleet.map(({ manager }) => manager.getToken()));
       expect(server.calls.filter((t) => t === from)).toHaveLength(1);
@@ -360,6 +361,11 @@ describe('a fleet on one coordinating store', () => {
     expect(server.calls).toHaveLength(1); // no second rotation, which would kill the token `running` serves
     expect(restarted.refreshAt).toBe(rotatedAt + DAY / 2);
     expect(running.refreshAt).toBe(rotatedAt + DAY / 2);
+    // Given the same token as `initial` (which cannot say when it was issued): the stored record is held.
+    const withInitial = new TokenManager({ store, refresh, now: clock, initial: { token: server.live, expiresAt: rotatedAt + DAY } });
+    expect(await withInitial.getToken()).toBe(server.live);
+    expect(withInitial.refreshAt).toBe(rotatedAt + DAY / 2);
+    expect(server.calls).toHaveLength(1);
     now = rotatedAt + DAY / 2; // half its life: one of them rotates, the other takes the successor
     await Promise.all([running.getToken(), restarted.getToken()]);
     expect(server.calls).toHaveLength(2);

@@ -4,6 +4,7 @@
 // within the window, through a TokenManager on that FileTokenStore (so it takes the same lock
 // as every other member sharing the file), and writes the successor atomically before it
 // prints anything or exits 0.
+import { lchownSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { clientRefresh, TokenManager, TokenStoreError, type StoredToken, type TokenErrorContext } from '../index.js';
@@ -152,7 +153,7 @@ export async function rotate(argv: readonly string[], env: Env, io: CliIo, help:
       const deferred = () => say('interrupted: finishing the refresh and saving the new token first (interrupt again to stop at once, at the risk of losing it)');
       io.signal?.addEventListener('abort', deferred, { once: true });
       const failures: Array<{ error: unknown; phase: TokenErrorContext['phase'] }> = [];
-      let refreshed = false; // by this run: the manager adopts another process's rotation instead where there is one
+      let refreshedAt: number | undefined; // by this run: the manager adopts another process's rotation instead where there is one
       const refresh = clientRefresh({
           accountChannel: 'lb', // not sent by the live form
           baseUrl: options.refresh.baseUrl,
@@ -165,7 +166,7 @@ export async function rotate(argv: readonly string[], env: Env, io: CliIo, help:
       const manager = new TokenManager({
         refresh: async (...args) => {
           const next = await refresh(...args);
-          refreshed = true;
+          refreshedAt = clock();
           return next;
         },
         store,
@@ -183,13 +184,11 @@ export async function rotate(argv: readonly string[], env: Env, io: CliIo, help:
         // something else, made immutable, or its lock folder broken), and stdout, which the
         // cron and systemd recipes drop.
         const rescue = `${store.path}.unsaved`;
-        const rescued =
-          manager.expiresAt !== undefined &&
-          (await new FileTokenStore(rescue).save({ token, expiresAt: manager.expiresAt }).then(
-            () => true,
-            () => false,
-          ));
-        const expiry = manager.expiresAt === undefined ? undefined : new Date(manager.expiresAt).toISOString();
+        const expiresAt = manager.expiresAt as number; // a token is held
+        const rescued = await new FileTokenStore(rescue)
+          .save({ token, expiresAt, ...(refreshedAt !== undefined && { issuedAt: refreshedAt }) })
+          .then(() => (giveOwnerOf(store.path, rescue), true), () => false);
+        const expiry = new Date(expiresAt).toISOString();
         const outcome: RotateOutcome = 'rotated, not saved';
         const text =
           options.output === 'token'
@@ -210,7 +209,7 @@ export async function rotate(argv: readonly string[], env: Env, io: CliIo, help:
         return EXIT['token-file'];
       }
       held = stored;
-      outcome = stored.token === current.token ? 'not due' : refreshed ? 'rotated' : 'already rotated';
+      outcome = stored.token === current.token ? 'not due' : refreshedAt !== undefined ? 'rotated' : 'already rotated';
     }
 
     const expiry = new Date(held.expiresAt).toISOString();
@@ -249,6 +248,22 @@ export async function rotate(argv: readonly string[], env: Env, io: CliIo, help:
     const failure = describeFailure(error, context);
     for (const line of failure.lines) say(line);
     return failure.exitCode;
+  }
+}
+
+/**
+ * Run as root, `copy` (the rescue copy, a new file: the store gave it its folder's owner) gets
+ * the owner and group of the token file, so that the user whose bot reads that file can read it,
+ * and keeps it once moved over the file. `lchown`: a link put in its place is not followed. Best
+ * effort.
+ */
+export function giveOwnerOf(file: string, copy: string): void {
+  if (process.getuid?.() !== 0) return;
+  try {
+    const stats = statSync(file);
+    if (stats.isFile()) lchownSync(copy, stats.uid, stats.gid);
+  } catch {
+    // no token file to go by (its name taken by a folder, say): the folder's owner stays
   }
 }
 

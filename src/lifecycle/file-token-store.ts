@@ -636,7 +636,8 @@ function keepOwner(fd: number, target: string): void {
   let owner: { uid: number; gid: number };
   try {
     owner = statSync(target);
-  } catch {
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return;
     try {
       owner = statSync(dirname(target));
     } catch {

@@ -56,12 +56,17 @@ export interface RedisTokenStoreOptions {
 
 export const DEFAULT_REDIS_KEY = 'longbridge-token';
 const FORMAT_VERSION = '1';
+/** The hash's fields a read takes, in the order #parse reads them. */
+const READ_FIELDS = ['version', 'token', 'expiresAt', 'issuedAt', 'issuedFor'];
+const FIELDS = READ_FIELDS.map((field) => `'${field}'`).join(', ');
 
-// The record's write, in both save scripts: an \`issuedAt\` of '' (none) removes the one of the
-// token replaced, which would otherwise be read as this token's.
+// The record's write, in both save scripts. `issuedAt` goes with `issuedFor`, the `expiresAt`
+// it was written with: a reader takes it only while they match, so one left behind by a writer
+// that does not know it (0.2.0, another language) is ignored; '' (none) removes both.
 const WRITE = (token: string, expiresAt: string, issuedAt: string) => `
 redis.call('HSET', KEYS[1], 'version', '${FORMAT_VERSION}', 'token', ${token}, 'expiresAt', ${expiresAt})
-if ${issuedAt} == '' then redis.call('HDEL', KEYS[1], 'issuedAt') else redis.call('HSET', KEYS[1], 'issuedAt', ${issuedAt}) end`;
+if ${issuedAt} == '' then redis.call('HDEL', KEYS[1], 'issuedAt', 'issuedFor')
+else redis.call('HSET', KEYS[1], 'issuedAt', ${issuedAt}, 'issuedFor', ${expiresAt}) end`;
 // Compare-and-set: the lock must still hold this fence and the hash the expected token
 // ('' = none), checked and written in one atomic script.
 const SAVE_IF = `
@@ -80,7 +85,7 @@ return 'saved'`;
 // returned only when the lock was taken. The read comes first, so a hash that cannot be read
 // (a key of another type) fails the script before it takes the lock.
 const LOCK = `
-local read = redis.call('HMGET', KEYS[1], 'version', 'token', 'expiresAt', 'issuedAt')
+local read = redis.call('HMGET', KEYS[1], ${FIELDS})
 if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
 return read`;
 const RENEW = `
@@ -100,9 +105,10 @@ return 0`;
  *
  * The format, for members written in other languages:
  *
- * - `<key>`: a hash `{ version: "1", token, expiresAt: ISO 8601 UTC, issuedAt?: ISO 8601 UTC }`
- *   (`issuedAt`: see `StoredToken`; a save without one removes the field, so it never stays
- *   behind from the token replaced);
+ * - `<key>`: a hash `{ version: "1", token, expiresAt: ISO 8601 UTC, issuedAt?: ISO 8601 UTC,
+ *   issuedFor? }` (`issuedAt`: see `StoredToken`; `issuedFor` is the `expiresAt` it was written
+ *   with, and `issuedAt` is taken only while the two match: one left behind by a writer that does
+ *   not know the fields is ignored; this store's save without one removes both);
  * - `<key>:lock`: the lock, `SET <key>:lock <fence> NX PX <ttlMs>`; the fence is 32 random
  *   hex digits; renew with `PEXPIRE` only while `GET` still returns your fence (one script);
  *   release with `DEL` only while it does (one script). This store takes it and reads the hash
@@ -153,7 +159,7 @@ export class RedisTokenStore implements TokenStore {
   async load(): Promise<StoredToken | undefined> {
     const mark = markOf(this.#client, this.channel); // before the read: a save after it is heard after this
     this.#lastRead.forget();
-    const stored = this.#parse(await this.#command('read-failed', 'read', ['HMGET', this.key, 'version', 'token', 'expiresAt', 'issuedAt']));
+    const stored = this.#parse(await this.#command('read-failed', 'read', ['HMGET', this.key, ...READ_FIELDS]));
     this.#lastRead.record(stored?.token, mark);
     return stored;
   }
@@ -162,7 +168,7 @@ export class RedisTokenStore implements TokenStore {
   #carried(text: string): StoredToken | undefined {
     try {
       const { event, version, token, expiresAt, issuedAt } = JSON.parse(text) as Record<string, unknown>;
-      return event === 'saved' ? this.#parse([version, token, expiresAt, issuedAt]) : undefined;
+      return event === 'saved' ? this.#parse([version, token, expiresAt, issuedAt, expiresAt]) : undefined; // the message's issuedAt is its record's
     } catch {
       return undefined; // not JSON (`released`), or not a valid record
     }
@@ -170,7 +176,7 @@ export class RedisTokenStore implements TokenStore {
 
   /** The hash's fields (an HMGET reply) as a StoredToken; TokenStoreError 'corrupt' naming the place, never the token. */
   #parse(reply: unknown): StoredToken | undefined {
-    const [version, token, expiresAt, issuedAt] = Array.isArray(reply) ? (reply as unknown[]) : [];
+    const [version, token, expiresAt, issuedAt, issuedFor] = Array.isArray(reply) ? (reply as unknown[]) : [];
     if (version == null && token == null && expiresAt == null) return undefined;
     const corrupt = (what: string) =>
       new TokenStoreError('corrupt', `the ${this.place} ${what}; restore it or delete it and start from a new token (its content is not shown: it holds a token)`, {
@@ -180,8 +186,8 @@ export class RedisTokenStore implements TokenStore {
     if (!isCredential(token)) throw corrupt('has no valid "token"');
     const ms = typeof expiresAt === 'string' ? toEpochMs(expiresAt) : Number.NaN;
     if (Number.isNaN(ms)) throw corrupt('has no valid "expiresAt" (an ISO 8601 date-time)');
-    // Advisory (see StoredToken): a missing or unreadable one is left out, not an error.
-    const issued = typeof issuedAt === 'string' ? toEpochMs(issuedAt) : Number.NaN;
+    // Advisory (see StoredToken): a missing or unreadable one, or one written for another token, is left out, not an error.
+    const issued = typeof issuedAt === 'string' && issuedFor === expiresAt ? toEpochMs(issuedAt) : Number.NaN;
     return Number.isNaN(issued) ? { token, expiresAt: ms } : { token, expiresAt: ms, issuedAt: issued };
   }
 

@@ -368,7 +368,8 @@ export class TokenManager {
       this.#report(error, { phase: 'load', expiresAt: this.#initial.expiresAt });
     }
     const initial = this.#initial;
-    const chosen = stored === undefined || (initial !== undefined && initial.expiresAt >= stored.expiresAt) ? initial : stored;
+    // The same token in both: the stored record, which may know when it was issued.
+    const chosen = stored === undefined || (initial !== undefined && initial.token !== stored.token && initial.expiresAt >= stored.expiresAt) ? initial : stored;
     if (chosen === undefined) return read; // still nothing: read the store again next time
     // The one not chosen is, as a rule, older: a store behind `initial` holds a token that was
     // replaced. Not always (see #setAside), so it is set aside, not retired.
