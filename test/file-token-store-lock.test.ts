@@ -7,7 +7,7 @@ import fs, { readFileSync, watch } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { FileTokenStore, TokenStoreError } from '../src/lifecycle/file-token-store.js';
 import { TokenManager } from '../src/index.js';
@@ -354,6 +354,21 @@ describe('a fleet of TokenManagers on one token file (one process)', () => {
     expect(new Set(tokens)).toEqual(new Set([live]));
     expect((await new FileTokenStore(file).load())?.token).toBe(live);
     await expect.poll(() => readdir(dir)).toEqual(['token.json']); // released (after the holder's callers were served)
+  });
+
+  it("a release removes staging folders (<file>.lock-<fence>.new) left by takers killed before their install, not a live taker's", async () => {
+    const store = new FileTokenStore(file);
+    await store.save(A);
+    const dead = `${store.lockPath}-${'d'.repeat(32)}.new`;
+    const live = `${store.lockPath}-${'e'.repeat(32)}.new`;
+    for (const folder of [dead, live]) {
+      await mkdir(join(folder, folder.slice(-36, -4)), { recursive: true });
+      await writeFile(join(folder, folder.slice(-36, -4), 'owner.json'), '{}');
+    }
+    const longAgo = new Date(Date.now() - 3_600_000);
+    await utimes(dead, longAgo, longAgo); // an hour old: its taker is gone
+    await (await store.lock(60_000))!.release();
+    expect((await readdir(dir)).sort()).toEqual(['token.json', basename(live)].sort());
   });
 });
 

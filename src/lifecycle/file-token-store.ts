@@ -22,7 +22,7 @@ import {
   writeFileSync,
   type FSWatcher,
 } from 'node:fs';
-import { readdir, rm, rmdir, unlink } from 'node:fs/promises';
+import { readdir, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -43,6 +43,12 @@ const LOCK_FORMAT_VERSION = 1;
 const FENCE = /^[0-9a-f]{32}$/;
 /** A fence folder that left the lock, after `<file>.lock-`: broken, or released and not yet removed. */
 const LEFT_FOLDER = /^[0-9a-f]{32}\.(?:broken|released)$/;
+/**
+ * A staging folder (`<file>.lock-<fence>.new`) lives from a taker's `mkdir` to its `rename`, a
+ * few system calls; one older than this (or than the lease, if longer) was left by a taker that
+ * was killed in between, and a release removes it.
+ */
+const STAGING_MAX_AGE_MS = 10_000;
 /** How often a waiting member looks at the file when no change event came. */
 export const DEFAULT_POLL_MS = 100;
 
@@ -86,7 +92,8 @@ export interface FileTokenStoreOptions {
  * - take: look first (while `<file>.lock` holds a fence folder with a live lease, build
  *   nothing: waiting members would wake for it in vain); build
  *   `<file>.lock-<fence>.new/<fence>/owner.json`, then rename that folder to `<file>.lock`
- *   (refused while `<file>.lock` holds a fence folder; replaces an empty one);
+ *   (refused while `<file>.lock` holds a fence folder; replaces an empty one); a release
+ *   removes staging folders older than 10 s or the lease (their takers were killed);
  * - lease: the fence folder's mtime plus `ttlMs`; the holder renews by setting its mtime
  *   (`utimes`); a lease that ran out is broken by renaming that fence folder out of the lock
  *   (to `<file>.lock-<fence>.broken`); the next member to hold the lock saves such a folder's
@@ -234,7 +241,7 @@ export class FileTokenStore implements TokenStore {
           staged = false; // the staging folder is the lock now
           const now = new Date();
           utimesSync(join(this.lockPath, fence), now, now);
-          const lock = this.#holding(fence);
+          const lock = this.#holding(fence, ttlMs);
           // Its lease broken while it cleared (it was paused): not ours, the folders stay.
           if ((broken || this.#leftFolders) && !(await this.#clearLeftFolders(lock))) return undefined;
           return lock;
@@ -441,7 +448,7 @@ export class FileTokenStore implements TokenStore {
   }
 
   /** The handle of one holding of the lock. */
-  #holding(fence: string): TokenStoreLock {
+  #holding(fence: string, ttlMs: number): TokenStoreLock {
     const folder = join(this.lockPath, fence);
     const lockFailed = (what: string, error: unknown) =>
       new TokenStoreError('lock-failed', `cannot ${what} the lock ${this.lockPath} of the token file ${this.path}: ${codeOf(error)}`, {
@@ -476,6 +483,7 @@ export class FileTokenStore implements TokenStore {
         } catch {
           // taken again already: not empty
         }
+        await removeDeadStaging(this.lockPath, Math.max(ttlMs, STAGING_MAX_AGE_MS));
       },
     };
   }
@@ -725,6 +733,32 @@ async function removeQuietly(folder: string): Promise<void> {
     await rm(folder, { recursive: true, force: true });
   } catch {
     // a leftover; the next holder's look ignores it
+  }
+}
+
+/**
+ * Removes the staging folders of the lock `lockPath` older than `ageMs` (see STAGING_MAX_AGE_MS),
+ * on the thread pool. A taker only paused between its `mkdir` and its `rename` for that long
+ * finds its folder gone: its `lock()` fails with `lock-failed` (ENOENT), and it tries again
+ * later; no lock is lost. Best effort.
+ */
+async function removeDeadStaging(lockPath: string, ageMs: number): Promise<void> {
+  const dir = dirname(lockPath);
+  const prefix = `${basename(lockPath)}-`;
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    if (!entry.startsWith(prefix) || !/^[0-9a-f]{32}\.new$/.test(entry.slice(prefix.length))) continue;
+    const folder = join(dir, entry);
+    try {
+      if (Date.now() - (await stat(folder)).mtimeMs > ageMs) await removeQuietly(folder);
+    } catch {
+      // gone already (its taker installed it, or another release removed it)
+    }
   }
 }
 
