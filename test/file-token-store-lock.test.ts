@@ -359,12 +359,12 @@ describe('a fleet of TokenManagers on one token file (one process)', () => {
   it("a release removes staging folders (<file>.lock-<fence>.new) left by takers killed before their install, not a live taker's", async () => {
     const store = new FileTokenStore(file);
     await store.save(A);
-    const dead = `${store.lockPath}-${'d'.repeat(32)}.new`;
-    const live = `${store.lockPath}-${'e'.repeat(32)}.new`;
-    for (const folder of [dead, live]) {
-      await mkdir(join(folder, folder.slice(-36, -4)), { recursive: true });
-      await writeFile(join(folder, folder.slice(-36, -4), 'owner.json'), '{}');
+    const staging = (fence: string) => `${store.lockPath}-${fence}.new`;
+    for (const fence of ['d'.repeat(32), 'e'.repeat(32)]) {
+      await mkdir(join(staging(fence), fence), { recursive: true });
+      await writeFile(join(staging(fence), fence, 'owner.json'), '{}');
     }
+    const [dead, live] = [staging('d'.repeat(32)), staging('e'.repeat(32))];
     const longAgo = new Date(Date.now() - 3_600_000);
     await utimes(dead, longAgo, longAgo); // an hour old: its taker is gone
     await (await store.lock(60_000))!.release();

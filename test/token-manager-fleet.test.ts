@@ -56,6 +56,9 @@ class FleetStore implements TokenStore {
   log: string[] = [];
   failLoad: unknown;
   failLock: unknown;
+  /** The next this many save() calls fail (ENOSPC); Infinity: every one. */
+  saveFailures = 0;
+  saveCalls = 0;
   /** Answers of saveIf to force, in order, before the real check. */
   forced: SaveIfResult[] = [];
   #waiters = new Set<() => void>();
@@ -72,6 +75,11 @@ class FleetStore implements TokenStore {
   }
 
   async save(token: StoredToken) {
+    this.saveCalls++;
+    if (this.saveFailures > 0) {
+      this.saveFailures--;
+      throw new TokenStoreError('write-failed', 'cannot save the token file /x: ENOSPC', { path: '/x' });
+    }
     this.record = { ...token };
     this.#wake();
   }
@@ -657,12 +665,7 @@ describe('coordination is the default; opting out is explicit', () => {
   it('coordinate: false, saves failing: the new token is tried again until it is saved, never refreshed again', async () => {
     const server = new FakeServer();
     const store = new FleetStore();
-    const save = store.save.bind(store);
-    let failures = 3;
-    store.save = async (token) => {
-      if (failures-- > 0) throw new TokenStoreError('write-failed', 'cannot save the token file /x: ENOSPC', { path: '/x' });
-      return save(token);
-    };
+    store.saveFailures = 3;
     const { manager, errors } = member(store, server, { coordinate: false, backoff: { initialMs: 10, maxMs: 20 } });
     expect(await manager.getToken()).toBe(server.live);
     await vi.waitFor(() => expect(store.record?.token).toBe(server.live), { timeout: 5_000 });
@@ -676,20 +679,16 @@ describe('coordination is the default; opting out is explicit', () => {
     try {
       const server = new FakeServer();
       const store = new FleetStore();
-      let saves = 0;
-      store.save = async () => {
-        saves++;
-        throw new TokenStoreError('write-failed', 'cannot save the token file /x: ENOSPC', { path: '/x' });
-      };
+      store.saveFailures = Infinity;
       const { manager } = member(store, server, { coordinate: false, backoff: { initialMs: 1_000, maxMs: 60_000 } });
       const token = await manager.getToken(); // refreshed; its save fails: a retry in 1 s
-      expect(saves).toBe(1);
+      expect(store.saveCalls).toBe(1);
       await manager.invalidate(token); // rejected elsewhere: a rotation now, which tries the save (fails): the next retry in 2 s
-      expect(saves).toBe(2);
+      expect(store.saveCalls).toBe(2);
       await vi.advanceTimersByTimeAsync(1_500);
-      expect(saves).toBe(2); // the 1 s retry was replaced
+      expect(store.saveCalls).toBe(2); // the 1 s retry was replaced
       await vi.advanceTimersByTimeAsync(1_000);
-      expect(saves).toBe(3);
+      expect(store.saveCalls).toBe(3);
       expect(server.calls).toHaveLength(1); // never refreshed again for it
       manager.close();
     } finally {

@@ -188,12 +188,7 @@ export async function rotate(argv: readonly string[], env: Env, io: CliIo, help:
         const rescued = await new FileTokenStore(rescue)
           .save({ token, expiresAt, ...(refreshedAt !== undefined && { issuedAt: refreshedAt }) })
           .then(() => (giveOwnerOf(store.path, rescue), true), () => false);
-        const expiry = new Date(expiresAt).toISOString();
-        const outcome: RotateOutcome = 'rotated, not saved';
-        const text =
-          options.output === 'token'
-            ? `${token}\n`
-            : `${JSON.stringify({ outcome, token, expired_at: expiry, token_file: store.path, unsaved_file: rescued ? rescue : null }, null, 2)}\n`;
+        const text = outputText(options.output, 'rotated, not saved', { token, expiresAt }, store.path, { unsaved_file: rescued ? rescue : null });
         const printed = await written(io.stdout, text).then(
           () => true,
           () => false,
@@ -213,10 +208,7 @@ export async function rotate(argv: readonly string[], env: Env, io: CliIo, help:
     }
 
     const expiry = new Date(held.expiresAt).toISOString();
-    const text =
-      options.output === 'token'
-        ? `${held.token}\n`
-        : `${JSON.stringify({ outcome, token: held.token, expired_at: expiry, token_file: store.path }, null, 2)}\n`;
+    const text = outputText(options.output, outcome, held, store.path);
     await written(io.stdout, text).catch((error: unknown) => {
       // The file holds the token already: only this copy is lost.
       throw new OutputFailed(typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : String(error));
@@ -249,6 +241,13 @@ export async function rotate(argv: readonly string[], env: Env, io: CliIo, help:
     for (const line of failure.lines) say(line);
     return failure.exitCode;
   }
+}
+
+/** What a run prints on stdout: the token alone (`--output token`), or the JSON with the outcome (and `extra` fields). */
+function outputText(output: RotateOptions['output'], outcome: RotateOutcome, held: StoredToken, tokenFile: string, extra: Record<string, unknown> = {}): string {
+  if (output === 'token') return `${held.token}\n`;
+  const fields = { outcome, token: held.token, expired_at: new Date(held.expiresAt).toISOString(), token_file: tokenFile, ...extra };
+  return `${JSON.stringify(fields, null, 2)}\n`;
 }
 
 /**

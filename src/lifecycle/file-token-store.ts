@@ -31,7 +31,7 @@ import { TokenStoreError } from '../errors/token-store-error.js';
 import { isCredential } from '../credential.js';
 import { toEpochMs } from '../instant.js';
 import { LastRead, waitUntilMoved } from './wait-for-change.js';
-import { checkStoredToken, type SaveIfResult, type StoredToken, type TokenStore, type TokenStoreLock } from './token-store.js';
+import { checkStoredToken, readRecord, type SaveIfResult, type StoredToken, type TokenStore, type TokenStoreLock } from './token-store.js';
 
 /** Owner read/write only: the file holds a live access token. */
 const FILE_MODE = 0o600;
@@ -43,6 +43,8 @@ const LOCK_FORMAT_VERSION = 1;
 const FENCE = /^[0-9a-f]{32}$/;
 /** A fence folder that left the lock, after `<file>.lock-`: broken, or released and not yet removed. */
 const LEFT_FOLDER = /^[0-9a-f]{32}\.(?:broken|released)$/;
+/** A taker's staging folder, after `<file>.lock-`. */
+const STAGING_FOLDER = /^[0-9a-f]{32}\.new$/;
 /**
  * A staging folder (`<file>.lock-<fence>.new`) lives from a taker's `mkdir` to its `rename`, a
  * few system calls; one older than this (or than the lease, if longer) was left by a taker that
@@ -541,9 +543,7 @@ export class FileTokenStore implements TokenStore {
     if (!isCredential(token)) throw corrupt('has no valid "token"');
     const ms = typeof expiresAt === 'string' ? toEpochMs(expiresAt) : Number.NaN;
     if (Number.isNaN(ms)) throw corrupt('has no valid "expiresAt" (an ISO 8601 date-time)');
-    // Advisory (see StoredToken): a missing or unreadable one is left out, not an error.
-    const issued = typeof issuedAt === 'string' ? toEpochMs(issuedAt) : Number.NaN;
-    return Number.isNaN(issued) ? { token, expiresAt: ms } : { token, expiresAt: ms, issuedAt: issued };
+    return readRecord(token, ms, issuedAt);
   }
 
   async #write(text: string): Promise<void> {
@@ -752,7 +752,7 @@ async function removeDeadStaging(lockPath: string, ageMs: number): Promise<void>
     return;
   }
   for (const entry of entries) {
-    if (!entry.startsWith(prefix) || !/^[0-9a-f]{32}\.new$/.test(entry.slice(prefix.length))) continue;
+    if (!entry.startsWith(prefix) || !STAGING_FOLDER.test(entry.slice(prefix.length))) continue;
     const folder = join(dir, entry);
     try {
       if (Date.now() - (await stat(folder)).mtimeMs > ageMs) await removeQuietly(folder);

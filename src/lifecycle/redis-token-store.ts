@@ -9,7 +9,7 @@ import { toEpochMs } from '../instant.js';
 import { scrubOrWithhold } from '../redact.js';
 import { keepListening, listenOn, markOf, quietSince, type ListenMark } from './redis-subscriber.js';
 import { LastRead, waitUntilMoved } from './wait-for-change.js';
-import { checkStoredToken, type SaveIfResult, type StoredToken, type TokenStore, type TokenStoreLock } from './token-store.js';
+import { checkStoredToken, readRecord, type SaveIfResult, type StoredToken, type TokenStore, type TokenStoreLock } from './token-store.js';
 
 /** What the store uses of a node-redis client (v5 or v6: `createClient(...)`, connected). */
 export interface RedisClientLike {
@@ -186,9 +186,7 @@ export class RedisTokenStore implements TokenStore {
     if (!isCredential(token)) throw corrupt('has no valid "token"');
     const ms = typeof expiresAt === 'string' ? toEpochMs(expiresAt) : Number.NaN;
     if (Number.isNaN(ms)) throw corrupt('has no valid "expiresAt" (an ISO 8601 date-time)');
-    // Advisory (see StoredToken): a missing or unreadable one, or one written for another token, is left out, not an error.
-    const issued = typeof issuedAt === 'string' && issuedFor === expiresAt ? toEpochMs(issuedAt) : Number.NaN;
-    return Number.isNaN(issued) ? { token, expiresAt: ms } : { token, expiresAt: ms, issuedAt: issued };
+    return readRecord(token, ms, issuedFor === expiresAt ? issuedAt : undefined); // an issuedAt written for another token is not this one's
   }
 
   async save(token: StoredToken): Promise<void> {

@@ -1,6 +1,6 @@
 import { isCredential } from '../credential.js';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
-import { isEpochMs } from '../instant.js';
+import { isEpochMs, toEpochMs } from '../instant.js';
 
 /**
  * A token and when it expires, as a store keeps it. `expiresAt` is in milliseconds since
@@ -120,6 +120,15 @@ export function checkStoredToken(value: unknown, field = 'token'): StoredToken {
     throw new InvalidInputError(`${field}.issuedAt`, 'must be a finite number of milliseconds since the epoch, or left out');
   }
   return { token, expiresAt: Math.floor(expiresAt), issuedAt: Math.floor(issuedAt) };
+}
+
+/**
+ * A record read from a store's text form (a file, a Redis hash): `issuedAt`, an ISO 8601 string
+ * there, is kept when readable and left out otherwise, since it is advisory (see `StoredToken`).
+ */
+export function readRecord(token: string, expiresAt: number, issuedAt: unknown): StoredToken {
+  const issued = typeof issuedAt === 'string' ? toEpochMs(issuedAt) : Number.NaN;
+  return Number.isNaN(issued) ? { token, expiresAt } : { token, expiresAt, issuedAt: issued };
 }
 
 /**
