@@ -13,3 +13,10 @@ it('README starts with the install-and-run and the test commands', () => {
   expect(firstBlock).toMatch(/^npm install && npm start\b/m);
   expect(firstBlock).toMatch(/^npm test\b/m);
 });
+
+it("README's bench:fleet settings are the ones bench/fleet.ts reads", () => {
+  const bench = readFileSync(new URL('../bench/fleet.ts', import.meta.url), 'utf8');
+  const named = [...new Set(readme.match(/\bBENCH_FLEET_[A-Z]+\b/g))];
+  expect(named).toEqual(expect.arrayContaining(['BENCH_FLEET_ROUNDS', 'BENCH_FLEET_SIZES', 'BENCH_FLEET_STORES']));
+  for (const name of named) expect(bench).toContain(`process.env.${name} ??`);
+});
