@@ -472,6 +472,7 @@ describe.skipIf(!available)('RedisTokenStore (real redis-server)', () => {
     expect(error).toBeInstanceOf(TokenStoreError);
     expect(error).toMatchObject({ reason: 'corrupt' });
     expect((error as Error).message).toContain(`Redis key "${key}" at ${server.url}`);
+    expect((error as Error).message).toContain('has no valid "expiresAt"');
     expect(views(error)).not.toContain(A.token);
   });
 

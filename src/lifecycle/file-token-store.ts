@@ -28,8 +28,6 @@ import { hostname } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { describeValue, InvalidInputError } from '../errors/invalid-input-error.js';
 import { TokenStoreError } from '../errors/token-store-error.js';
-import { isCredential } from '../credential.js';
-import { toEpochMs } from '../instant.js';
 import { LastRead, waitUntilMoved } from './wait-for-change.js';
 import { checkStoredToken, readRecord, type SaveIfResult, type StoredToken, type TokenStore, type TokenStoreLock } from './token-store.js';
 
@@ -540,10 +538,7 @@ export class FileTokenStore implements TokenStore {
     if (typeof data !== 'object' || data === null || Array.isArray(data)) throw corrupt('does not hold a JSON object');
     const { version, token, expiresAt, issuedAt } = data as Record<string, unknown>;
     if (version !== FORMAT_VERSION) throw corrupt(`has an unknown format version (expected ${FORMAT_VERSION})`);
-    if (!isCredential(token)) throw corrupt('has no valid "token"');
-    const ms = typeof expiresAt === 'string' ? toEpochMs(expiresAt) : Number.NaN;
-    if (Number.isNaN(ms)) throw corrupt('has no valid "expiresAt" (an ISO 8601 date-time)');
-    return readRecord(token, ms, issuedAt);
+    return readRecord(token, expiresAt, issuedAt, corrupt);
   }
 
   async #write(text: string): Promise<void> {

@@ -4,8 +4,6 @@
 // the main entry never imports this module.
 import { describeValue, InvalidInputError } from '../errors/invalid-input-error.js';
 import { TokenStoreError, type TokenStoreErrorReason } from '../errors/token-store-error.js';
-import { isCredential } from '../credential.js';
-import { toEpochMs } from '../instant.js';
 import { scrubOrWithhold } from '../redact.js';
 import { keepListening, listenOn, markOf, quietSince, type ListenMark } from './redis-subscriber.js';
 import { LastRead, waitUntilMoved } from './wait-for-change.js';
@@ -183,10 +181,7 @@ export class RedisTokenStore implements TokenStore {
         path: this.place,
       });
     if (String(version) !== FORMAT_VERSION) throw corrupt(`has an unknown format version (expected ${FORMAT_VERSION})`);
-    if (!isCredential(token)) throw corrupt('has no valid "token"');
-    const ms = typeof expiresAt === 'string' ? toEpochMs(expiresAt) : Number.NaN;
-    if (Number.isNaN(ms)) throw corrupt('has no valid "expiresAt" (an ISO 8601 date-time)');
-    return readRecord(token, ms, issuedFor === expiresAt ? issuedAt : undefined); // an issuedAt written for another token is not this one's
+    return readRecord(token, expiresAt, issuedFor === expiresAt ? issuedAt : undefined, corrupt); // an issuedAt written for another token is not this one's
   }
 
   async save(token: StoredToken): Promise<void> {

@@ -123,12 +123,17 @@ export function checkStoredToken(value: unknown, field = 'token'): StoredToken {
 }
 
 /**
- * A record read from a store's text form (a file, a Redis hash): `issuedAt`, an ISO 8601 string
- * there, is kept when readable and left out otherwise, since it is advisory (see `StoredToken`).
+ * A record read from a store's text form (a file, a Redis hash), its dates ISO 8601 strings
+ * there. A missing or unreadable `token` or `expiresAt` throws what `corrupt(what)` builds
+ * (naming the place, never the token); `issuedAt` is kept when readable and left out otherwise,
+ * since it is advisory (see `StoredToken`).
  */
-export function readRecord(token: string, expiresAt: number, issuedAt: unknown): StoredToken {
+export function readRecord(token: unknown, expiresAt: unknown, issuedAt: unknown, corrupt: (what: string) => Error): StoredToken {
+  if (!isCredential(token)) throw corrupt('has no valid "token"');
+  const expires = typeof expiresAt === 'string' ? toEpochMs(expiresAt) : Number.NaN;
+  if (Number.isNaN(expires)) throw corrupt('has no valid "expiresAt" (an ISO 8601 date-time)');
   const issued = typeof issuedAt === 'string' ? toEpochMs(issuedAt) : Number.NaN;
-  return Number.isNaN(issued) ? { token, expiresAt } : { token, expiresAt, issuedAt: issued };
+  return Number.isNaN(issued) ? { token, expiresAt: expires } : { token, expiresAt: expires, issuedAt: issued };
 }
 
 /**
